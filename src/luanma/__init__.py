@@ -1,0 +1,41 @@
+"""luanma (乱码): find and repair CJK mojibake.
+
+>>> import luanma
+>>> luanma.corrupt("由月要好", "utf-8 -> gbk").text
+'鐢辨湀瑕佸ソ'
+>>> luanma.Plan.parse("utf-8 -> gbk").undo("鐢辨湀瑕佸ソ")
+'由月要好'
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    LossyTextError,
+    LuanmaError,
+    PlanSyntaxError,
+    UndecodableBytesError,
+    UnknownVariantError,
+    UnrepresentableError,
+)
+from .layers import Corruption, Layer, LayerLoss, Plan, corrupt
+from .variants import Loss, decode, get_variant, reencode
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Corruption",
+    "Layer",
+    "LayerLoss",
+    "Loss",
+    "LossyTextError",
+    "LuanmaError",
+    "Plan",
+    "PlanSyntaxError",
+    "UndecodableBytesError",
+    "UnknownVariantError",
+    "UnrepresentableError",
+    "corrupt",
+    "decode",
+    "get_variant",
+    "reencode",
+]

@@ -1,0 +1,243 @@
+"""Layers and plans: mojibake as data.
+
+A *layer* is one wrong round trip: text encoded with its true encoding, the
+bytes decoded with the wrong decoder (a named variant, see
+:mod:`luanma.variants`).  A *plan* is the ordered chain of layers that made
+a garbled text.  Plans print, parse back and re-apply, like ftfy's
+explanations::
+
+    >>> plan = Plan.parse("utf-8 -> gbk | utf-8 -> cp1252:c1")
+    >>> garbled = plan.apply("由月").text
+    >>> garbled
+    'é\x90¢è¾¨æ¹€'
+    >>> plan.undo(garbled)
+    '由月'
+    >>> Plan.parse(str(plan)) == plan
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import LossyTextError, PlanSyntaxError, UnrepresentableError
+from .variants import (
+    Loss,
+    canonical_codec,
+    decode,
+    encode,
+    encode_is_lossless,
+    get_variant,
+    reencode,
+)
+
+__all__ = ["Layer", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike"]
+
+
+def _canonical_encode_spec(spec: str) -> str:
+    label, _, behaviour = spec.strip().partition(":")
+    label = canonical_codec(label.strip())
+    behaviour = behaviour.strip().lower()
+    return label if behaviour in ("", "strict") else f"{label}:{behaviour}"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Text encoded with ``encoding``, the bytes decoded with ``decoding``.
+
+    >>> Layer("UTF8", "cp936")
+    Layer(encoding='utf-8', decoding='gbk')
+    >>> str(Layer("utf-8", "Windows-936"))
+    'utf-8 -> gbk:win'
+    """
+
+    encoding: str
+    decoding: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encoding", _canonical_encode_spec(self.encoding))
+        object.__setattr__(self, "decoding", get_variant(self.decoding).name)
+        # fail now on specs encode() would refuse later
+        encode_is_lossless(self.encoding)
+
+    def __str__(self) -> str:
+        return f"{self.encoding} -> {self.decoding}"
+
+    @property
+    def lossless(self) -> bool:
+        """True if neither side of the layer can lose information silently."""
+        return encode_is_lossless(self.encoding) and get_variant(self.decoding).lossless
+
+    def apply(self, text: str) -> tuple[str, tuple[Loss, ...]]:
+        """Garble ``text`` through this layer; return it with the losses."""
+        losses: list[Loss] = []
+        if not encode_is_lossless(self.encoding):
+            codec = self.encoding.partition(":")[0]
+            for i, ch in enumerate(text):
+                try:
+                    ch.encode(codec)
+                except UnicodeEncodeError:
+                    losses.append(Loss(-1, b"", ch, i, "unencodable"))
+        data = encode(text, self.encoding)
+        decoded = decode(data, self.decoding)
+        losses.extend(decoded.losses)
+        if not decoded.losses:
+            # A decoder that maps two byte sequences to one character (CP932's
+            # duplicate NEC/IBM rows, € in GBK) cannot be inverted exactly.
+            try:
+                back = reencode(decoded.text, self.decoding)
+            except (UnrepresentableError, LossyTextError):
+                back = None
+            if back != data:
+                offset = _first_difference(data, back or b"")
+                losses.append(Loss(offset, data[offset:offset + 2], "", -1, "ambiguous"))
+        return decoded.text, tuple(losses)
+
+    def undo(self, text: str) -> str:
+        """Exact inverse of :meth:`apply` for text that lost nothing.
+
+        >>> Layer("utf-8", "gbk").undo("鐢辨湀")
+        '由月'
+        """
+        data = reencode(text, self.decoding)
+        codec, _, behaviour = self.encoding.partition(":")
+        errors = "surrogateescape" if behaviour == "escape" else "strict"
+        try:
+            return data.decode(codec, errors)
+        except UnicodeDecodeError as exc:
+            raise LossyTextError(text, min(exc.start, len(text) - 1) if text else 0,
+                                 self.decoding) from None
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+@dataclass(frozen=True)
+class LayerLoss:
+    """A loss and the index of the layer where it happened."""
+
+    layer: int
+    loss: Loss
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """What :func:`corrupt` made: the garbled text, the plan, and the losses."""
+
+    text: str
+    plan: "Plan"
+    losses: tuple[LayerLoss, ...] = ()
+
+    @property
+    def lossy(self) -> bool:
+        """True if the plan's exact inverse cannot restore the original."""
+        return bool(self.losses)
+
+
+LayersLike = Union["Plan", str, Sequence[Union[Layer, Sequence[str]]]]
+
+_LAYER_SPLIT = re.compile(r"\s*(?:\||;)\s*")
+_ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered chain of layers (first applied first)."""
+
+    layers: tuple[Layer, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if not 1 <= len(self.layers) <= 4:
+            raise PlanSyntaxError(f"a plan has 1 to 4 layers, not {len(self.layers)}")
+
+    @classmethod
+    def of(cls, layers: LayersLike) -> Plan:
+        """Coerce a plan, its printed form, or a list of layers/pairs.
+
+        >>> Plan.of([("utf-8", "gbk")]) == Plan.parse("utf-8 -> gbk")
+        True
+        """
+        if isinstance(layers, Plan):
+            return layers
+        if isinstance(layers, str):
+            return cls.parse(layers)
+        out = []
+        for item in layers:
+            if isinstance(item, Layer):
+                out.append(item)
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                out.append(Layer(str(item[0]), str(item[1])))
+            else:
+                raise PlanSyntaxError(f"not a layer: {item!r}")
+        return cls(tuple(out))
+
+    @classmethod
+    def parse(cls, text: str) -> Plan:
+        """Parse the printed form ``"enc -> dec | enc -> dec"``."""
+        if not isinstance(text, str) or not text.strip():
+            raise PlanSyntaxError(f"empty or non-text plan: {text!r}")
+        layers = []
+        for part in _LAYER_SPLIT.split(text.strip()):
+            sides = _ARROW.split(part)
+            if len(sides) != 2 or not all(sides):
+                raise PlanSyntaxError(f"layer {part!r} is not 'encoding -> decoding'")
+            layers.append(Layer(sides[0], sides[1]))
+        return cls(tuple(layers))
+
+    def __str__(self) -> str:
+        return " | ".join(map(str, self.layers))
+
+    def to_json(self) -> str:
+        """JSON form: a list of ``[encoding, decoding]`` pairs."""
+        return json.dumps([[layer.encoding, layer.decoding] for layer in self.layers])
+
+    @classmethod
+    def from_json(cls, data: str) -> Plan:
+        try:
+            return cls.of(json.loads(data))
+        except (ValueError, TypeError) as exc:
+            raise PlanSyntaxError(f"bad plan JSON: {exc}") from None
+
+    @property
+    def lossless(self) -> bool:
+        return all(layer.lossless for layer in self.layers)
+
+    def apply(self, text: str) -> Corruption:
+        """Garble ``text`` through every layer in order."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, not {type(text).__name__}")
+        losses: list[LayerLoss] = []
+        for i, layer in enumerate(self.layers):
+            text, layer_losses = layer.apply(text)
+            losses.extend(LayerLoss(i, loss) for loss in layer_losses)
+        return Corruption(text, self, tuple(losses))
+
+    def undo(self, text: str) -> str:
+        """Exactly invert the plan; raises :class:`LossyTextError` where bytes were lost."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, not {type(text).__name__}")
+        for layer in reversed(self.layers):
+            text = layer.undo(text)
+        return text
+
+
+def corrupt(text: str, layers: LayersLike) -> Corruption:
+    """Make mojibake: push ``text`` through ``layers`` (a plan or its parts).
+
+    >>> corrupt("由月要好", "utf-8 -> gbk").text
+    '鐢辨湀瑕佸ソ'
+    >>> c = corrupt("中 ok", "utf-8 -> gbk:win")
+    >>> c.text, c.lossy
+    ('涓?ok', True)
+    """
+    return Plan.of(layers).apply(text)
+

@@ -1,0 +1,410 @@
+"""Decoder behaviours by name.
+
+Real software does not decode like Python's strict codecs.  A *variant* is a
+Python codec plus a *behaviour*: what the decoder does with bytes it cannot
+map.  Variants are named ``"<codec>:<behaviour>"`` (``"gbk:win"``,
+``"cp1252:c1"``); a bare codec name means the strict codec.
+
+Behaviours (the table :data:`BEHAVIOURS` is the reference):
+
+``strict``   raise :class:`~luanma.errors.UndecodableBytesError`.
+``replace``  Python's ``errors="replace"``: one U+FFFD per error Python reports.
+``whatwg``   the WHATWG Encoding Standard decoder (browsers): the codec is
+             swapped for the one WHATWG actually uses (its "gbk" is GB18030,
+             "big5" is Big5-HKSCS, "shift_jis" is CP932, "euc-kr" is CP949),
+             0x80 is ``€`` in GBK, a bad double-byte pair gives one U+FFFD and
+             an ASCII trail byte is *not* consumed; single-byte pages keep
+             undefined bytes as the C1 control of the same number.
+``win``      Windows/.NET double-byte code pages (``MultiByteToWideChar``):
+             a lead byte with an invalid trail becomes ONE ``?`` (``・`` on
+             CP932) and swallows the trail byte even when it is ASCII -- the
+             common ``鈥?`` pattern; 0x80 is ``€`` on CP936; GBK's user-defined
+             rows decode to private-use characters.
+``qmark``    one ``?`` per error (Java's and many converters' habit).
+``ignore``   undecodable bytes vanish.
+``c1``       single-byte pages: undefined bytes become the C1 control with the
+             same number (ftfy's "sloppy" codecs, WHATWG windows-1252).
+``escape``   Python's ``surrogateescape``: bad bytes become lone surrogates.
+
+``strict``, ``c1`` and ``escape`` are *lossless*: decoding is an exact
+bijection on the bytes it accepts, so a layer using them can be undone byte
+for byte.  The others may lose bytes; :func:`decode` reports every loss.
+
+>>> decode("由月要好".encode("utf-8"), "gbk").text
+'鐢辨湀瑕佸ソ'
+>>> decode("—\\n".encode("utf-8"), "gbk:win").text   # the classic 鈥? pattern
+'鈥?'
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Final
+
+from .errors import LossyTextError, UndecodableBytesError, UnknownVariantError
+
+__all__ = [
+    "BEHAVIOURS",
+    "ALIASES",
+    "Variant",
+    "Loss",
+    "Decoded",
+    "get_variant",
+    "decode",
+    "encode",
+    "reencode",
+    "canonical_codec",
+]
+
+#: behaviour -> (lossless?, one-line description).  Data, not logic.
+BEHAVIOURS: Final[dict[str, tuple[bool, str]]] = {
+    "strict": (True, "Python strict codec: undecodable bytes are an error"),
+    "replace": (False, "Python errors='replace': U+FFFD per reported error"),
+    "whatwg": (False, "WHATWG/browser decoder: U+FFFD, ASCII trail kept, C1 kept"),
+    "win": (False, "Windows DBCS: bad pair -> one '?' (CP932 '・'), trail swallowed"),
+    "qmark": (False, "one '?' per undecodable sequence"),
+    "ignore": (False, "undecodable bytes dropped"),
+    "c1": (True, "single-byte: undefined bytes kept as C1 controls (sloppy)"),
+    "escape": (True, "Python surrogateescape: bad bytes become lone surrogates"),
+}
+
+#: Names real software uses, mapped to the variant that reproduces it.
+ALIASES: Final[dict[str, str]] = {
+    "browser-gbk": "gbk:whatwg",
+    "browser-gb18030": "gb18030:whatwg",
+    "browser-big5": "big5:whatwg",
+    "browser-shift_jis": "shift_jis:whatwg",
+    "browser-euc-jp": "euc_jp:whatwg",
+    "browser-euc-kr": "euc_kr:whatwg",
+    "browser-windows-1252": "cp1252:c1",
+    "windows-936": "gbk:win",
+    "windows-950": "cp950:win",
+    "windows-932": "cp932:win",
+    "windows-949": "cp949:win",
+    "sloppy-windows-1252": "cp1252:c1",
+    "java-gbk": "gbk:qmark",
+}
+
+# WHATWG decodes these labels with a superset codec (Encoding Standard §10-13).
+_WHATWG_CODEC: Final[dict[str, str]] = {
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "big5": "big5hkscs",
+    "cp950": "big5hkscs",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "cp949": "cp949",
+    "cp932": "cp932",
+    "euc_jp": "euc_jp",
+}
+
+# Windows decodes GBK's user-defined rows to PUA exactly as GB18030 does, and
+# its CP936 maps the single byte 0x80 to the euro sign.
+_WIN_PAIR_FALLBACK: Final[dict[str, str]] = {"gbk": "gb18030", "gb2312": "gb18030"}
+_EURO_AT_80: Final[frozenset[str]] = frozenset({"gbk", "gb2312", "gb18030"})
+_WIN_REPLACEMENT: Final[dict[str, str]] = {"cp932": "\u30fb", "shift_jis": "\u30fb"}
+
+_DOUBLE_BYTE: Final[frozenset[str]] = frozenset(
+    {"gbk", "gb2312", "gb18030", "big5", "cp950", "big5hkscs", "shift_jis",
+     "cp932", "euc_jp", "euc_kr", "cp949", "johab", "shift_jis_2004", "euc_jis_2004"}
+)
+
+
+def canonical_codec(name: str) -> str:
+    """Python's canonical name for a codec label.
+
+    >>> canonical_codec("Windows-1252"), canonical_codec("cp936")
+    ('cp1252', 'gbk')
+    """
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UnknownVariantError(f"unknown codec {name!r}") from None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A codec plus what it does with bytes it cannot map.
+
+    ``name`` is canonical (``"gbk:win"``); ``codec`` is the Python codec that
+    maps the valid bytes (after WHATWG substitution), ``overrides`` maps single
+    bytes the real decoder defines but Python does not.
+    """
+
+    name: str
+    label: str
+    codec: str
+    behaviour: str
+    replacement: str = "\ufffd"
+    overrides: dict[int, str] = field(default_factory=dict, hash=False, compare=False)
+    pair_fallback: str | None = None
+
+    @property
+    def lossless(self) -> bool:
+        """True if decoding can never lose a byte."""
+        return BEHAVIOURS[self.behaviour][0]
+
+    @property
+    def double_byte(self) -> bool:
+        return self.codec in _DOUBLE_BYTE
+
+    @property
+    def single_byte(self) -> bool:
+        return self.codec not in _DOUBLE_BYTE and self.codec not in (
+            "utf-8", "utf-16", "utf-32", "utf-8-sig", "utf-16-le", "utf-16-be")
+
+
+@lru_cache(maxsize=None)
+def get_variant(spec: str) -> Variant:
+    """Parse ``"codec[:behaviour]"`` (or an alias) into a :class:`Variant`.
+
+    >>> v = get_variant("Windows-936")
+    >>> v.name, v.codec, v.replacement
+    ('gbk:win', 'gbk', '?')
+    >>> get_variant("big5:whatwg").codec
+    'big5hkscs'
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"variant spec must be str, not {type(spec).__name__}")
+    spec = ALIASES.get(spec.strip().lower(), spec.strip())
+    label, _, behaviour = spec.partition(":")
+    behaviour = behaviour.strip().lower() or "strict"
+    if behaviour not in BEHAVIOURS:
+        raise UnknownVariantError(
+            f"unknown decoder behaviour {behaviour!r} in {spec!r}; "
+            f"known: {', '.join(BEHAVIOURS)}")
+    label = canonical_codec(label.strip())
+    codec = label
+    replacement = "\ufffd"
+    overrides: dict[int, str] = {}
+    fallback = None
+    if behaviour == "whatwg":
+        codec = _WHATWG_CODEC.get(label, label)
+        if label in _EURO_AT_80:
+            overrides[0x80] = "\u20ac"
+        if label not in _DOUBLE_BYTE and label != "utf-8":
+            # WHATWG single-byte pages pass undefined bytes through as C1
+            behaviour = "c1"
+    elif behaviour == "win":
+        if label not in _DOUBLE_BYTE:
+            raise UnknownVariantError(f"'win' behaviour is for double-byte code pages, not {label!r}")
+        replacement = _WIN_REPLACEMENT.get(label, "?")
+        fallback = _WIN_PAIR_FALLBACK.get(label)
+        # CP936 shows 0x80 as the euro sign; the other Windows DBCS pages keep it
+        overrides[0x80] = "\u20ac" if label in _EURO_AT_80 else "\x80"
+    elif behaviour == "qmark":
+        replacement = "?"
+    elif behaviour == "c1" and label in _DOUBLE_BYTE | {"utf-8"}:
+        raise UnknownVariantError(f"'c1' behaviour is for single-byte code pages, not {label!r}")
+    name = label if behaviour == "strict" else f"{label}:{behaviour}"
+    return Variant(name, label, codec, behaviour, replacement, overrides, fallback)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Bytes a decoder could not map, and what it wrote instead.
+
+    ``offset`` is the byte offset in the decoder's input, ``char_index`` the
+    position of the replacement in its output.
+    """
+
+    offset: int
+    lost: bytes
+    replacement: str
+    char_index: int
+    kind: str = "undecodable"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Result of :func:`decode`: the text and every loss on the way."""
+
+    text: str
+    losses: tuple[Loss, ...] = ()
+
+    @property
+    def lossy(self) -> bool:
+        return bool(self.losses)
+
+
+def _defined_here(variant: Variant, data: memoryview, start: int) -> tuple[str, int] | None:
+    """Bytes the real decoder defines although the Python codec does not."""
+    b = data[start]
+    if b in variant.overrides:
+        return variant.overrides[b], start + 1
+    if variant.pair_fallback and start + 1 < len(data):
+        try:
+            ch = bytes(data[start:start + 2]).decode(variant.pair_fallback)
+        except UnicodeDecodeError:
+            return None
+        if len(ch) == 1:
+            return ch, start + 2
+    return None
+
+
+def _bad_span(variant: Variant, data: memoryview, start: int, end: int) -> tuple[str, int]:
+    """What ``variant`` writes for the bad bytes ``data[start:end]``.
+
+    Returns (replacement, position to resume at).
+    """
+    b = data[start]
+    behaviour = variant.behaviour
+    if behaviour == "c1":
+        # Only reached for bytes the code page leaves undefined.
+        return "".join(chr(x) for x in data[start:end]), end
+    if behaviour == "escape":
+        return "".join(chr(0xDC00 + x) for x in data[start:end]), end
+    if behaviour == "ignore":
+        return "", end
+    if behaviour == "win" and b >= 0x81 and start + 1 < len(data):
+        # The Windows decoder takes lead+trail as one unit whatever the trail.
+        return variant.replacement, start + 2
+    if behaviour == "whatwg" and variant.double_byte and b >= 0x81 and start + 1 < len(data):
+        # WHATWG re-reads an ASCII trail byte; a non-ASCII bad trail is consumed.
+        nxt = data[start + 1]
+        return variant.replacement, start + (1 if nxt < 0x80 else 2)
+    if behaviour == "whatwg" and variant.double_byte:
+        return variant.replacement, start + 1
+    return variant.replacement, end
+
+
+def decode(data: bytes, spec: str | Variant) -> Decoded:
+    """Decode ``data`` the way the named real decoder would.
+
+    >>> decode(b"\\xe4\\xb8\\xad ", "gbk:whatwg").text
+    '涓\\ufffd '
+    >>> decode(b"\\xe4\\xb8\\xad ", "gbk:win").text
+    '涓?'
+    >>> decode(b"\\xe4\\xb8\\xad ", "gbk:win").losses[0].lost
+    b'\\xad '
+    """
+    variant = spec if isinstance(spec, Variant) else get_variant(spec)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decode() needs bytes, not {type(data).__name__}")
+    view = memoryview(bytes(data))
+    dec = codecs.getdecoder(variant.codec)
+    out: list[str] = []
+    losses: list[Loss] = []
+    pos = 0
+    n = len(view)
+    produced = 0
+    while pos < n:
+        try:
+            piece, _ = dec(view[pos:], "strict")
+            out.append(piece)
+            break
+        except UnicodeDecodeError as exc:
+            start, end = pos + exc.start, pos + exc.end
+            if exc.start:
+                piece, _ = dec(view[pos:start], "strict")
+                out.append(piece)
+                produced += len(piece)
+            defined = _defined_here(variant, view, start)
+            if defined is not None:
+                repl, resume = defined
+            else:
+                if variant.behaviour == "strict":
+                    raise UndecodableBytesError(
+                        bytes(view[start:end]), start, variant.name, exc.reason) from None
+                repl, resume = _bad_span(variant, view, start, end)
+                if not variant.lossless:
+                    losses.append(Loss(start, bytes(view[start:resume]), repl, produced))
+            out.append(repl)
+            produced += len(repl)
+            pos = resume
+    return Decoded("".join(out), tuple(losses))
+
+
+def encode(text: str, spec: str) -> bytes:
+    """Encode ``text`` with the codec of ``spec`` (the *true* encoding of a layer).
+
+    ``spec`` is ``codec`` (strict), ``codec:replace``/``codec:qmark`` (unencodable
+    characters become ``?``, a lossy step) or ``codec:escape``.
+
+    >>> encode("中", "gbk")
+    b'\\xd6\\xd0'
+    >>> encode("€", "latin-1")
+    Traceback (most recent call last):
+    ...
+    luanma.errors.UnrepresentableError: 'iso8859-1' cannot represent '€' (U+20AC) at index 0
+    """
+    codec, errors = _encode_spec(spec)
+    from .errors import UnrepresentableError
+
+    try:
+        return text.encode(codec, errors)
+    except UnicodeEncodeError as exc:
+        raise UnrepresentableError(text, exc.start, codec) from None
+
+
+def _encode_spec(spec: str) -> tuple[str, str]:
+    label, _, behaviour = spec.partition(":")
+    behaviour = behaviour.strip().lower() or "strict"
+    errors = {"strict": "strict", "replace": "replace", "qmark": "replace",
+              "escape": "surrogateescape", "ignore": "ignore"}.get(behaviour)
+    if errors is None:
+        raise UnknownVariantError(f"encoding behaviour {behaviour!r} not supported in {spec!r}")
+    return canonical_codec(label), errors
+
+
+def encode_is_lossless(spec: str) -> bool:
+    """True if encoding with ``spec`` can only fail loudly, never lose characters."""
+    return _encode_spec(spec)[1] in ("strict", "surrogateescape")
+
+
+def reencode(text: str, spec: str | Variant) -> bytes:
+    """Invert :func:`decode`: the bytes that ``spec`` decodes to ``text``.
+
+    Raises :class:`LossyTextError` if ``text`` holds a character this decoder
+    only writes as a loss marker (U+FFFD), since the bytes behind it are gone.
+
+    >>> reencode("鐢辨湀", "gbk").decode("utf-8")
+    '由月'
+    >>> reencode("â€\\x9d", "cp1252:c1")
+    b'\\xe2\\x80\\x9d'
+    """
+    variant = spec if isinstance(spec, Variant) else get_variant(spec)
+    if variant.replacement == "\ufffd" and not variant.lossless and "\ufffd" in text:
+        # GB18030 could encode U+FFFD, but here it only marks lost bytes.
+        raise LossyTextError(text, text.index("\ufffd"), variant.name)
+    errors = "surrogateescape" if variant.behaviour == "escape" else "strict"
+    inverse = _inverse_overrides(variant)
+    if not inverse:
+        try:
+            return text.encode(variant.codec, errors)
+        except UnicodeEncodeError:
+            pass
+    out = bytearray()
+    enc = codecs.getencoder(variant.codec)
+    for i, ch in enumerate(text):
+        if ch in inverse:
+            out += inverse[ch]
+            continue
+        try:
+            out += enc(ch, errors)[0]
+            continue
+        except UnicodeEncodeError:
+            pass
+        if variant.pair_fallback:
+            try:
+                out += ch.encode(variant.pair_fallback)
+                continue
+            except UnicodeEncodeError:
+                pass
+        if variant.behaviour == "c1" and 0x80 <= ord(ch) < 0xA0:
+            out.append(ord(ch))
+            continue
+        if ch == variant.replacement and not variant.lossless:
+            raise LossyTextError(text, i, variant.name)
+        from .errors import UnrepresentableError
+
+        raise UnrepresentableError(text, i, variant.name)
+    return bytes(out)
+
+
+@lru_cache(maxsize=None)
+def _inverse_overrides(variant: Variant) -> dict[str, bytes]:
+    return {ch: bytes([b]) for b, ch in variant.overrides.items()}
