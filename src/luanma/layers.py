@@ -35,7 +35,54 @@ from .variants import (
     reencode,
 )
 
-__all__ = ["Layer", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike"]
+__all__ = [
+    "Layer", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike",
+    "CJK_ENCODINGS", "WRONG_DECODERS_FOR_UTF8", "WRONG_DECODERS_FOR_LEGACY",
+    "supported_layers",
+]
+
+#: Legacy CJK encodings whose bytes end up shown through a wrong decoder.
+CJK_ENCODINGS: tuple[str, ...] = ("gbk", "gb18030", "big5", "shift_jis", "euc_kr")
+
+#: Decoders that real software wrongly applied to UTF-8 bytes (codec names;
+#: the behaviour is chosen per variant).  The single-byte pages are the ones
+#: ftfy knows, plus CP850.
+WRONG_DECODERS_FOR_UTF8: tuple[str, ...] = (
+    "gbk", "gb18030", "gb2312", "big5", "cp950", "big5hkscs", "shift_jis",
+    "cp932", "euc_jp", "euc_kr", "cp949",
+    "latin-1", "cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257",
+    "iso8859-2", "mac_roman", "cp437", "cp850",
+)
+
+#: Decoders wrongly applied to legacy CJK bytes.
+WRONG_DECODERS_FOR_LEGACY: tuple[str, ...] = ("latin-1", "cp1252", "cp437", "cp850", "utf-8")
+
+
+def supported_layers(lossless: bool = True) -> list["Layer"]:
+    """Every single layer luanma models, in its lossless form if asked.
+
+    The lossless form of a double-byte or UTF-8 decoder is ``escape`` (bad
+    bytes kept as lone surrogates); of a single-byte page, ``c1``.
+
+    >>> len(supported_layers()) > 30
+    True
+    """
+    def pick(codec: str) -> str:
+        v = get_variant(codec)
+        if not lossless:
+            return v.name
+        if v.single_byte:
+            return f"{codec}:c1" if _has_undefined_bytes(v.codec) else v.name
+        return f"{codec}:escape"
+
+    pairs = [("utf-8", pick(d)) for d in WRONG_DECODERS_FOR_UTF8]
+    pairs += [(e, pick(d)) for e in CJK_ENCODINGS for d in WRONG_DECODERS_FOR_LEGACY]
+    pairs += [("gbk", pick("big5")), ("big5", pick("gbk"))]
+    return [Layer(e, d) for e, d in pairs]
+
+
+def _has_undefined_bytes(codec: str) -> bool:
+    return len(bytes(range(256)).decode(codec, "ignore")) < 256
 
 
 def _canonical_encode_spec(spec: str) -> str:
@@ -81,8 +128,15 @@ class Layer:
                 try:
                     ch.encode(codec)
                 except UnicodeEncodeError:
-                    losses.append(Loss(-1, b"", ch, i, "unencodable"))
+                    losses.append(Loss(-1, b"", ch, "unencodable"))
         data = encode(text, self.encoding)
+        codec, _, behaviour = self.encoding.partition(":")
+        if not losses and data.decode(
+                codec, "surrogateescape" if behaviour == "escape" else "replace") != text:
+            # Some encoders are not injective: Shift_JIS writes both '¥' and
+            # '\\' as 0x5C; escaped bytes side by side can spell a real
+            # character.  The exact inverse cannot tell them apart.
+            losses.append(Loss(0, b"", "", "ambiguous"))
         decoded = decode(data, self.decoding)
         losses.extend(decoded.losses)
         if not decoded.losses:
@@ -94,7 +148,7 @@ class Layer:
                 back = None
             if back != data:
                 offset = _first_difference(data, back or b"")
-                losses.append(Loss(offset, data[offset:offset + 2], "", -1, "ambiguous"))
+                losses.append(Loss(offset, data[offset:offset + 2], "", "ambiguous"))
         return decoded.text, tuple(losses)
 
     def undo(self, text: str) -> str:
@@ -103,7 +157,12 @@ class Layer:
         >>> Layer("utf-8", "gbk").undo("鐢辨湀")
         '由月'
         """
-        data = reencode(text, self.decoding)
+        variant = get_variant(self.decoding)
+        if not variant.lossless and variant.replacement in text:
+            # '?' or U+FFFD here may stand for lost bytes; the exact inverse
+            # would pass them off as text.  repair() reconstructs instead.
+            raise LossyTextError(text, text.index(variant.replacement), variant.name)
+        data = reencode(text, variant)
         codec, _, behaviour = self.encoding.partition(":")
         errors = "surrogateescape" if behaviour == "escape" else "strict"
         try:

@@ -39,6 +39,7 @@ for byte.  The others may lose bytes; :func:`decode` reports every loss.
 from __future__ import annotations
 
 import codecs
+import contextvars
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
@@ -207,14 +208,15 @@ def get_variant(spec: str) -> Variant:
 class Loss:
     """Bytes a decoder could not map, and what it wrote instead.
 
-    ``offset`` is the byte offset in the decoder's input, ``char_index`` the
-    position of the replacement in its output.
+    ``offset`` is the byte offset in the decoder's input (-1 for characters
+    the encoder could not carry); ``kind`` is ``undecodable``, ``unencodable``
+    or ``ambiguous`` (bytes a decoder maps to a character that encodes back
+    differently).
     """
 
     offset: int
     lost: bytes
     replacement: str
-    char_index: int
     kind: str = "undecodable"
 
 
@@ -256,7 +258,12 @@ def _bad_span(variant: Variant, data: memoryview, start: int, end: int) -> tuple
         # Only reached for bytes the code page leaves undefined.
         return "".join(chr(x) for x in data[start:end]), end
     if behaviour == "escape":
-        return "".join(chr(0xDC00 + x) for x in data[start:end]), end
+        # surrogateescape can only carry bytes >= 0x80; an ASCII byte inside
+        # Python's bad range is decoded on its own, as Python itself does
+        stop = start + 1
+        while stop < end and data[stop] >= 0x80:
+            stop += 1
+        return "".join(chr(0xDC00 + x) for x in data[start:stop]), stop
     if behaviour == "ignore":
         return "", end
     if behaviour == "win" and b >= 0x81 and start + 1 < len(data):
@@ -284,38 +291,40 @@ def decode(data: bytes, spec: str | Variant) -> Decoded:
     variant = spec if isinstance(spec, Variant) else get_variant(spec)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decode() needs bytes, not {type(data).__name__}")
-    view = memoryview(bytes(data))
-    dec = codecs.getdecoder(variant.codec)
-    out: list[str] = []
     losses: list[Loss] = []
-    pos = 0
-    n = len(view)
-    produced = 0
-    while pos < n:
-        try:
-            piece, _ = dec(view[pos:], "strict")
-            out.append(piece)
-            break
-        except UnicodeDecodeError as exc:
-            start, end = pos + exc.start, pos + exc.end
-            if exc.start:
-                piece, _ = dec(view[pos:start], "strict")
-                out.append(piece)
-                produced += len(piece)
-            defined = _defined_here(variant, view, start)
-            if defined is not None:
-                repl, resume = defined
-            else:
-                if variant.behaviour == "strict":
-                    raise UndecodableBytesError(
-                        bytes(view[start:end]), start, variant.name, exc.reason) from None
-                repl, resume = _bad_span(variant, view, start, end)
-                if not variant.lossless:
-                    losses.append(Loss(start, bytes(view[start:resume]), repl, produced))
-            out.append(repl)
-            produced += len(repl)
-            pos = resume
-    return Decoded("".join(out), tuple(losses))
+    token = _CALL.set((variant, losses))
+    try:
+        # Python's codec finds the bad ranges; _on_error decides what the
+        # real decoder writes there.  A context variable (not a global) carries
+        # the call's state, so concurrent calls never see each other's.
+        text = codecs.decode(bytes(data), variant.codec, _HANDLER)
+    finally:
+        _CALL.reset(token)
+    return Decoded(text, tuple(losses))
+
+
+_HANDLER: Final = "luanma.variant"
+_CALL: contextvars.ContextVar[tuple[Variant, list[Loss]]] = contextvars.ContextVar("luanma_call")
+
+
+def _on_error(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    variant, losses = _CALL.get()
+    data = memoryview(exc.object)
+    defined = _defined_here(variant, data, exc.start)
+    if defined is not None:
+        return defined
+    if variant.behaviour == "strict":
+        raise UndecodableBytesError(
+            bytes(data[exc.start:exc.end]), exc.start, variant.name, exc.reason) from None
+    repl, resume = _bad_span(variant, data, exc.start, exc.end)
+    if not variant.lossless:
+        losses.append(Loss(exc.start, bytes(data[exc.start:resume]), repl))
+    return repl, resume
+
+
+codecs.register_error(_HANDLER, _on_error)
 
 
 def encode(text: str, spec: str) -> bytes:
