@@ -2,9 +2,10 @@
 
 The repair code uses it to tell real CJK text from mojibake and to rank
 candidate reconstructions of lost characters.  It is a backed-off character
-bigram model (optionally with trigrams for frequent contexts) trained on
-Chinese running text, Chinese/Japanese/Korean word lists and OpenCC
-conversions to Traditional Chinese; see ``tools/build_model.py``.
+trigram model (trigrams only for frequent contexts) trained on Chinese
+running text, UI/documentation translations, Chinese/Japanese/Korean word
+lists and OpenCC conversions to Traditional Chinese; see
+``tools/build_model.py``.
 
 All log-probabilities are **base 10**.
 
@@ -20,32 +21,51 @@ True
 
 Probabilities
 -------------
-``logp(prev, ch)`` is log10 P(ch | prev):
+``logp(prev, ch)`` is log10 P(ch | prev), backing off step by step:
 
-1. the stored bigram value, if the pair ``prev ch`` was kept;
-2. else, if both are ASCII, a class model (letter -> letter is likely,
+1. the stored trigram value, if ``prev[-2:] + ch`` was kept;
+2. else ``beta(prev[-2:])`` (0 if that context has no table) plus:
+3. the stored bigram value, if ``prev[-1] + ch`` was kept;
+4. else, if both are ASCII, a class model (letter -> letter is likely,
    control characters are not; ``_ASCII_CLASS_BIGRAM``);
-3. else ``alpha(prev) + log10 P(ch)``: the context's backoff weight plus
-   the unigram, where a character outside the unigram table gets the floor
-   of its character class (``CLASS_FLOOR``: common hanzi -6.3, Hangul
-   syllable -7, private use -12, ...).
+5. else ``alpha(prev[-1]) + log10 P(ch)``: the context's backoff weight
+   plus the unigram, where a character outside the unigram table gets the
+   floor of its character class (``CLASS_FLOOR``: common hanzi -6.3,
+   Hangul syllable -7, private use -12, ...).
 
 The start of a text is conditioned on ``"\\n"`` (training text is line
 based), unless the caller passes a ``prev`` context.
 
-Data file (``luanma/data/charlm.bin``)
---------------------------------------
+Candidate ranking
+-----------------
+For a lost character, rank candidates with :meth:`LanguageModel.fill_logp`
+(character context plus a word-unigram lexicon), or better with
+``lm.adapt(document).fill_logp(...)``, which also mixes in the document's
+own bigrams and keeps Simplified/Traditional consistent with the document.
+
+Data file (``luanma/data/charlm.bin``, format version 3)
+---------------------------------------------------------
 ``b"LMCHAR1\\0"``, a little-endian uint32 header length, a UTF-8 JSON
 header, and a zlib-compressed payload.  The header lists the payload's
-sections in order as ``[name, kind, byte_length]`` (kinds: ``utf8`` text,
-``u8`` quantised log-probabilities, ``u32`` counts) and the quantisation
-ranges: byte q stands for ``lo + q * (hi - lo) / 255``.  Sections:
-``uni_chars``/``uni_q`` (unigram table), ``ctx_chars``/``ctx_alpha``/
-``ctx_n`` (bigram contexts, their backoff weights and follower counts),
-``fol_chars``/``fol_q`` (followers grouped by context), and optionally
-``tri_ctx``/``tri_beta``/``tri_n``/``tri_fol``/``tri_q`` (the same for
-2-character trigram contexts).  At load time the tables become nested
-dicts, so scoring is one or two dict look-ups per character.
+sections in order as ``[name, kind, byte_length]`` and the quantisation
+ranges: a ``u8`` byte q stands for ``lo + q * (hi - lo) / 255`` (``p`` range
+for log-probabilities, ``alpha`` for backoff weights).  Kinds: ``utf8``
+text, ``u8`` bytes, ``u32`` little-endian uint32 array, ``u64d`` sorted
+uint64 keys stored as deltas.  A key packs code points in 21-bit fields
+(``"ab"`` -> ``ord(a) << 21 | ord(b)``).  Sections:
+
+* ``uni_chars`` / ``uni_q``: unigram table, most frequent first;
+* ``bi_ctx`` (u64d, one code point each) / ``bi_bow`` (backoff weight) /
+  ``bi_n`` (followers per context) / ``bi_fol`` (followers, utf8, grouped
+  by context, sorted) / ``bi_q``: the bigram table;
+* ``tri_*``: the same with two-character contexts;
+* ``lex_words`` (``"\\n"``-joined, sorted) / ``lex_q``: word lexicon;
+* ``simp_only`` / ``trad_only``: script-specific hanzi.
+
+Loading keeps these arrays and builds each context's ``{code point:
+logp}`` dict on first use, so loading takes ~50 ms and scoring is two or
+three dict look-ups per character.  Any thread may trigger such a build;
+racing builds produce equal dicts, so no lock is needed after load.
 """
 
 from __future__ import annotations
@@ -59,13 +79,25 @@ import threading
 import zlib
 from array import array
 from itertools import accumulate
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Optional, Tuple
 
 __all__ = ["LanguageModel", "get_model", "char_class", "CLASS_FLOOR"]
 
 _RESOURCE = "data/charlm.bin"
 _MAGIC = b"LMCHAR1\0"
 _START = "\n"
+_EMPTY: Dict[int, float] = {-1: 0.0}  # context without a table; never mutated
+
+#: Weight of the word-model term in :meth:`LanguageModel.fill_logp`, its
+#: context width, and the log10 penalty for a character that starts no
+#: known word (tuned on the lost-character test, see tools/build_model.py).
+WORD_WEIGHT = 0.7
+WORD_WINDOW = 4
+WORD_UNK_PENALTY = -1.0
+_LEX_MAXLEN = 8
+#: log10 penalty, in an adapted model, for a Simplified-only character in a
+#: Traditional document (and vice versa).
+SCRIPT_PENALTY = -2.0
 
 # --------------------------------------------------------------- classes
 
@@ -255,15 +287,16 @@ class LanguageModel:
     True
     """
 
-    __slots__ = ("_uni", "_bi", "_alpha", "_tri", "_beta", "_floor_memo",
-                 "header", "order")
+    __slots__ = ("_uni", "_tables", "_bi", "_tri", "_floor_memo", "_ascii_rows",
+                 "header", "order", "_ptab", "_lex_raw", "_lex", "simp_only",
+                 "trad_only")
 
     def __init__(self, raw: bytes) -> None:
         if raw[:8] != _MAGIC:
             raise ValueError("not a luanma character model")
         (hlen,) = struct.unpack_from("<I", raw, 8)
         header = json.loads(raw[12:12 + hlen].decode("utf-8"))
-        if header.get("version") != 2:
+        if header.get("version") != 3:
             raise ValueError("unsupported model version %r" % header.get("version"))
         self.header: dict = header
         payload = zlib.decompress(raw[12 + hlen:])
@@ -274,58 +307,77 @@ class LanguageModel:
             pos += size
             if kind == "utf8":
                 sec[name] = chunk.decode("utf-8")
-            elif kind == "u64d":
-                a = array("Q")
+            elif kind in ("u64d", "u32"):
+                a = array("Q" if kind == "u64d" else "I")
                 a.frombytes(chunk)
                 if sys.byteorder == "big":
                     a.byteswap()
-                sec[name] = accumulate(a)  # deltas -> sorted keys, lazily
+                sec[name] = array("Q", accumulate(a)) if kind == "u64d" else a
             else:
                 sec[name] = chunk
         p_lo, p_hi = header["quant"]["p"]
         a_lo, a_hi = header["quant"]["alpha"]
-        # 256 shared float objects: dict values point at these, so the
-        # tables cost no float allocation per entry.
-        ptab = [p_lo + q * (p_hi - p_lo) / 255 for q in range(256)]
+        # 256 shared float objects: dict values point at these, so tables
+        # cost no float allocation per entry.
+        self._ptab = [p_lo + q * (p_hi - p_lo) / 255 for q in range(256)]
         atab = [a_lo + q * (a_hi - a_lo) / 255 for q in range(256)]
-        pget, aget = ptab.__getitem__, atab.__getitem__
+        self._uni: Dict[int, float] = dict(zip(
+            map(ord, sec["uni_chars"]), map(self._ptab.__getitem__, sec["uni_q"])))  # type: ignore[arg-type]
 
-        # Keys are code points packed in 21-bit fields (see _key in the build
-        # script): int keys cost far less to build at load time than
-        # 2-character strings, and scoring derives them with a shift.
-        self._uni: Dict[int, float] = dict(
-            zip(map(ord, sec["uni_chars"]), map(pget, sec["uni_q"])))  # type: ignore[arg-type]
-        self._alpha: Dict[int, float] = dict(
-            zip(map(ord, sec["ctx_chars"]), map(aget, sec["ctx_alpha"])))  # type: ignore[arg-type]
-        self._bi: Dict[int, float] = dict(
-            zip(sec["bi_key"], map(pget, sec["bi_q"])))  # type: ignore[arg-type]
-        self._tri: Dict[int, float] = {}
-        self._beta: Dict[int, float] = {}
-        if "tri_key" in sec:
-            self._beta = dict(zip(sec["tri_ctx"], map(aget, sec["tri_beta"])))  # type: ignore[arg-type]
-            self._tri = dict(zip(sec["tri_key"], map(pget, sec["tri_q"])))  # type: ignore[arg-type]
+        # Per order: sorted context keys, backoffs, follower offsets and the
+        # followers.  A context's {follower: logp} dict is built on first use
+        # (_expand): building all ~10^6 entries up front would take ~0.3 s,
+        # while typical use touches a few thousand contexts.
+        self._tables: Dict[str, tuple] = {}
+        self._bi: Dict[int, Optional[Dict[int, float]]] = {}
+        self._tri: Dict[int, Optional[Dict[int, float]]] = {}
+        for order, cache in (("bi", self._bi), ("tri", self._tri)):
+            if f"{order}_ctx" not in sec:
+                continue
+            keys = sec[f"{order}_ctx"]
+            offsets = array("I", accumulate(sec[f"{order}_n"], initial=0))  # type: ignore[call-overload]
+            self._tables[order] = (keys, sec[f"{order}_bow"], offsets,
+                                   sec[f"{order}_fol"], sec[f"{order}_q"], atab)
+            # None marks "stored, not yet expanded"; absent keys have no table.
+            cache.update(dict.fromkeys(keys))  # type: ignore[arg-type]
+        self._bi.update(dict.fromkeys(k for k in range(128) if k not in self._bi))
+        self._lex_raw = (sec.get("lex_words", ""), sec.get("lex_q", b""))
+        self._lex: Optional[Dict[str, float]] = None
+        #: Hanzi used only in Simplified / only in Traditional text (OpenCC).
+        self.simp_only: FrozenSet[str] = frozenset(sec.get("simp_only", ""))  # type: ignore[arg-type]
+        self.trad_only: FrozenSet[str] = frozenset(sec.get("trad_only", ""))  # type: ignore[arg-type]
         self.order = 3 if self._tri else 2
         self._floor_memo: Dict[int, float] = {}
-        self._add_ascii_bigrams()
-
-    def _add_ascii_bigrams(self) -> None:
-        """Fill every ASCII pair the tables lack from the class model.
-
-        Done once at load, so the scoring loop needs no ASCII special case.
-        """
         cls = [_ascii_class(chr(o)) for o in range(128)]
-        rows = {
-            k: [_log10(_ASCII_CLASS_BIGRAM[k][c] / _ASCII_CLASS_SIZE[c]) for c in cls]
+        self._ascii_rows = {
+            k: [math.log10(_ASCII_CLASS_BIGRAM[k][c] / _ASCII_CLASS_SIZE[c]) for c in cls]
             for k in _ASCII_CLASSES
         }
-        bi = self._bi
-        for p in range(128):
-            row = rows[cls[p]]
-            base = p << 21
-            for o in range(128):
-                bi.setdefault(base | o, row[o])
 
-    # -- probabilities
+    def _expand(self, order: str, key: int) -> Dict[int, float]:
+        """Build (and cache) the follower dict of one context.
+
+        Key -1 holds the context's backoff weight.  Racing threads may both
+        build the same dict; they are equal, and the last store wins.
+        """
+        cache = self._bi if order == "bi" else self._tri
+        d: Dict[int, float] = {-1: 0.0}
+        table = self._tables.get(order)
+        if table is not None:
+            keys, bows, offsets, fol, fq, atab = table
+            i = bisect.bisect_left(keys, key)
+            if i < len(keys) and keys[i] == key:
+                s, e = offsets[i], offsets[i + 1]
+                d = dict(zip(map(ord, fol[s:e]), map(self._ptab.__getitem__, fq[s:e])))
+                d[-1] = atab[bows[i]]
+        if order == "bi" and key < 128:
+            # ASCII context: pairs the tables lack come from the class model,
+            # so code and markup score sensibly.
+            row = self._ascii_rows[_ascii_class(chr(key))]
+            for o in range(128):
+                d.setdefault(o, row[o])
+        cache[key] = d
+        return d
 
     def _floor(self, o: int) -> float:
         v = self._floor_memo.get(o)
@@ -367,8 +419,8 @@ class LanguageModel:
         >>> lm.score("中国") > lm.score("涓浗")
         True
         """
-        bi, alpha, uni, floor = self._bi, self._alpha, self._uni, self._floor
-        tri, beta = self._tri, self._beta
+        uni, floor, expand = self._uni, self._floor, self._expand
+        bi_get, tri_get = self._bi.get, self._tri.get
         if not prev:
             prev = _START
         o1 = ord(prev[-1])
@@ -376,19 +428,22 @@ class LanguageModel:
         total = 0.0
         for c in text:
             o = ord(c)
-            v = tri.get(k1 << 21 | o)
+            t = tri_get(k1, _EMPTY)
+            if t is None:
+                t = expand("tri", k1)
+            v = t.get(o)
             if v is None:
-                k2 = o1 << 21 | o
-                v = bi.get(k2)
+                d = bi_get(o1, _EMPTY)
+                if d is None:
+                    d = expand("bi", o1)
+                v = d.get(o)
                 if v is None:
                     u = uni.get(o)
-                    v = alpha.get(o1, 0.0) + (floor(o) if u is None else u)
-                v += beta.get(k1, 0.0)
-            else:
-                k2 = o1 << 21 | o
+                    v = d[-1] + (floor(o) if u is None else u)
+                v += t[-1]
             total += v
+            k1 = o1 << 21 | o
             o1 = o
-            k1 = k2
         return total
 
     def per_char(self, text: str, prev: str = _START) -> float:
@@ -420,8 +475,157 @@ class LanguageModel:
         return self.score(mid + right[:self.order - 1], left or _START)
 
 
-def _log10(x: float) -> float:
-    return math.log10(x)
+    def _lexicon(self) -> Dict[str, float]:
+        # Built on first use (~50 ms); a racing thread builds an equal dict.
+        lex = self._lex
+        if lex is None:
+            words, q = self._lex_raw
+            lex = self._lex = dict(zip(words.split("\n") if words else (),
+                                       map(self._ptab.__getitem__, q)))
+        return lex
+
+    def word_logp(self, text: str) -> float:
+        """log10 P(text) under a word-unigram model, summed over segmentations.
+
+        Words come from the lexicon (jieba and wordfreq, zh/ja/ko; about
+        200k forms); a character that starts no known word is a one-letter
+        word with probability ``P(c) * 10 ** WORD_UNK_PENALTY``.  Captures
+        multi-character words the character n-grams miss.
+
+        >>> lm = get_model()
+        >>> lm.word_logp("返回属性") > lm.word_logp("这回属性")
+        True
+        """
+        lex = self._lexicon()
+        n = len(text)
+        neg = -1e300
+        acc = [neg] * (n + 1)
+        acc[0] = 0.0
+        for i in range(n):
+            base = acc[i]
+            if base == neg:
+                continue
+            for j in range(i + 1, min(n, i + _LEX_MAXLEN) + 1):
+                lp = lex.get(text[i:j])
+                if lp is None:
+                    if j != i + 1:
+                        continue
+                    lp = self.unigram_logp(text[i]) + WORD_UNK_PENALTY
+                x = base + lp
+                a = acc[j]
+                if a == neg:
+                    acc[j] = x
+                else:  # log10(10**a + 10**x)
+                    hi, lo = (a, x) if a > x else (x, a)
+                    acc[j] = hi + math.log10(1.0 + 10.0 ** (lo - hi))
+        return acc[n]
+
+    def fill_logp(self, left: str, mid: str, right: str = "") -> float:
+        """Rank fillers for a gap: character context plus word evidence.
+
+        ``context_logp(left, mid, right) + WORD_WEIGHT * word_logp(window)``
+        where the window is ``mid`` with up to ``WORD_WINDOW`` characters of
+        context each side.  Higher is better; only differences between
+        candidates for the same gap mean anything.
+
+        >>> lm = get_model()
+        >>> cands = [chr(c) for c in range(0x8FC0, 0x9000)]  # 这 返 ... share E8 BF
+        >>> max(cands, key=lambda c: lm.fill_logp("请", c, "回首页"))
+        '返'
+        >>> max(cands, key=lambda c: lm.context_logp("请", c, "回首页"))  # no words
+        '运'
+        """
+        w = WORD_WINDOW
+        return (self.context_logp(left, mid, right)
+                + WORD_WEIGHT * self.word_logp(left[-w:] + mid + right[:w]))
+
+    def adapt(self, document: str, weight: float = 0.25) -> "AdaptedModel":
+        """This model mixed with a cache of ``document``'s own statistics.
+
+        Text repeats its words: the rest of a document is the best evidence
+        for a damaged spot in it.  See :class:`AdaptedModel`.
+        """
+        return AdaptedModel(self, document, weight)
+
+
+class AdaptedModel:
+    """A :class:`LanguageModel` interpolated with a document cache model.
+
+    ``P(c | ab) = (1 - w) * P_base(c | ab) + w * P_cache(c | b)``, where
+    ``P_cache(c | b) = (n(bc) + n(c) / N) / (n(b) + 1)`` counts the
+    document's own bigrams ``n(bc)`` and characters ``n(c)`` (``N`` of
+    them).  Characters not in the document get no cache mass, so mojibake
+    in a document does not make more mojibake likely unless it repeats.
+    Same interface as :class:`LanguageModel`; slower (a ``10 **`` and a
+    ``log10`` per character), meant for ranking candidates, not bulk scans.
+
+    >>> doc = "属性名是字符串。读取属性时，如果属性不存在就返回。"
+    >>> am = get_model().adapt(doc)
+    >>> am.logp("对", "属") > get_model().logp("对", "属")
+    True
+    """
+
+    __slots__ = ("base", "weight", "order", "_bi", "_ctx", "_uni", "_n", "_penalty")
+
+    def __init__(self, base: LanguageModel, document: str, weight: float = 0.25) -> None:
+        self.base = base
+        self.weight = weight
+        self.order = base.order
+        bi: Dict[str, int] = {}
+        ctx: Dict[str, int] = {}
+        uni: Dict[str, int] = {}
+        prev = _START
+        for c in document:
+            k = prev + c
+            bi[k] = bi.get(k, 0) + 1
+            ctx[prev] = ctx.get(prev, 0) + 1
+            uni[c] = uni.get(c, 0) + 1
+            prev = c
+        self._bi, self._ctx, self._uni, self._n = bi, ctx, uni, max(1, len(document))
+        # A document written in one script does not switch for one character:
+        # penalise the other script's characters when one side dominates.
+        n_simp = sum(n for c, n in uni.items() if c in base.simp_only)
+        n_trad = sum(n for c, n in uni.items() if c in base.trad_only)
+        self._penalty: FrozenSet[str] = frozenset()
+        if n_trad > 3 * n_simp + 2:
+            self._penalty = base.simp_only
+        elif n_simp > 3 * n_trad + 2:
+            self._penalty = base.trad_only
+
+    def _cache(self, prev: str, c: str) -> float:
+        u = self._uni.get(c, 0) / self._n
+        return (self._bi.get(prev + c, 0) + u) / (self._ctx.get(prev, 0) + 1)
+
+    def score(self, text: str, prev: str = _START) -> float:
+        """Total log10 probability of ``text`` after ``prev``."""
+        base, w = self.base, self.weight
+        ctx = (prev or _START)[-2:]
+        total = 0.0
+        for c in text:
+            pb = 10.0 ** base.score(c, ctx)
+            total += math.log10((1.0 - w) * pb + w * self._cache(ctx[-1], c))
+            if c in self._penalty:
+                total += SCRIPT_PENALTY
+            ctx = ctx[-1] + c
+        return total
+
+    def logp(self, prev: str, ch: str) -> float:
+        """log10 P(ch | prev), as :meth:`LanguageModel.logp`."""
+        return self.score(ch, prev)
+
+    def per_char(self, text: str, prev: str = _START) -> float:
+        """Mean log10 probability per character (0.0 for "")."""
+        return self.score(text, prev) / len(text) if text else 0.0
+
+    def context_logp(self, left: str, mid: str, right: str = "") -> float:
+        """As :meth:`LanguageModel.context_logp`."""
+        return self.score(mid + right[:self.order - 1], left or _START)
+
+    def fill_logp(self, left: str, mid: str, right: str = "") -> float:
+        """As :meth:`LanguageModel.fill_logp`, with the cached context part."""
+        w = WORD_WINDOW
+        return (self.context_logp(left, mid, right)
+                + WORD_WEIGHT * self.base.word_logp(left[-w:] + mid + right[:w]))
 
 
 # ----------------------------------------------------------------- loading
