@@ -5,6 +5,8 @@
 '鐢辨湀瑕佸ソ'
 >>> luanma.Plan.parse("utf-8 -> gbk").undo("鐢辨湀瑕佸ソ")
 '由月要好'
+>>> luanma.repair("## 涓轰粈涔堥渶瑕?Sego")
+'## 为什么需要 Sego'
 """
 
 from __future__ import annotations
@@ -18,11 +20,18 @@ from .errors import (
     UnrepresentableError,
 )
 from .layers import Corruption, Layer, LayerLoss, Plan, corrupt
+from .repair import Diagnosis, RepairPlan, SpanFix, diagnose, repair, repair_and_explain
 from .variants import Loss, decode, get_variant, reencode
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Diagnosis",
+    "RepairPlan",
+    "SpanFix",
+    "diagnose",
+    "repair",
+    "repair_and_explain",
     "Corruption",
     "Layer",
     "LayerLoss",

@@ -386,6 +386,15 @@ class LanguageModel:
             self._floor_memo[o] = v  # benign race: same value either way
         return v
 
+    def vocabulary(self) -> list[str]:
+        """Every character the unigram table knows (the candidates a lost
+        character is rebuilt from).
+
+        >>> "的" in get_model().vocabulary()
+        True
+        """
+        return [chr(o) for o in self._uni]
+
     def unigram_logp(self, ch: str) -> float:
         """log10 P(ch) with no context; unseen characters get a class floor.
 

@@ -1,0 +1,315 @@
+"""Accuracy benchmark: luanma.repair vs ftfy.fix_text on garbled real text.
+
+Texts come from the committed corpus (corpus/*.jsonl), which shares no
+source with the language model's training text.  Every case is made with
+luanma.corrupt from a real text, so the original is known exactly.
+
+    python benchmarks/accuracy.py              # full table (a few minutes)
+    python benchmarks/accuracy.py --n 40       # smaller
+    python benchmarks/accuracy.py --realworld  # also ../shared/realworld
+
+Columns: cases, exact (repaired == original), char accuracy (1 - edit
+distance / length), for lossy rows the share of lost characters restored,
+and ftfy.fix_text's exact rate on the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import luanma  # noqa: E402
+from luanma import UndecodableBytesError, UnrepresentableError, corrupt  # noqa: E402
+
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+
+
+def load_corpus(langs: Iterable[str] = ("zh-Hans", "zh-Hant", "ja", "ko", "mixed")) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for lang in langs:
+        with (CORPUS / f"{lang}.jsonl").open(encoding="utf-8") as fh:
+            out[lang] = [json.loads(line)["text"] for line in fh if line.strip()]
+    return out
+
+
+def char_accuracy(got: str, want: str) -> float:
+    sm = difflib.SequenceMatcher(None, got, want, autojunk=False)
+    matched = sum(b.size for b in sm.get_matching_blocks())
+    return matched / max(len(want), len(got), 1)
+
+
+def lost_chars(original: str, c: luanma.Corruption, encoding: str) -> set[int]:
+    """Indexes of original characters whose bytes a decoder lost."""
+    data = original.encode(encoding)
+    starts, pos = [], 0
+    for ch in original:
+        starts.append(pos)
+        pos += len(ch.encode(encoding))
+    hit: set[int] = set()
+    import bisect
+    for ll in c.losses:
+        loss = ll.loss
+        if ll.layer != 0 or loss.offset < 0:
+            continue
+        for off in range(loss.offset, loss.offset + max(len(loss.lost), 1)):
+            if off < len(data):
+                hit.add(bisect.bisect_right(starts, off) - 1)
+    return hit
+
+
+def restored(original: str, repaired: str, idxs: set[int]) -> int:
+    if not idxs:
+        return 0
+    sm = difflib.SequenceMatcher(None, original, repaired, autojunk=False)
+    ok = 0
+    for a, _b, size in sm.get_matching_blocks():
+        ok += sum(1 for i in idxs if a <= i < a + size)
+    return ok
+
+
+@dataclass
+class Row:
+    name: str
+    cases: int = 0
+    exact: int = 0
+    acc: float = 0.0
+    lost: int = 0
+    lost_ok: int = 0
+    ftfy_exact: int = 0
+    seconds: float = 0.0
+    worse: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, original: str, garbled: str, repaired: str, ftfy_out: str,
+            lost: set[int] | None = None) -> None:
+        self.cases += 1
+        self.exact += repaired == original
+        self.acc += char_accuracy(repaired, original)
+        self.ftfy_exact += ftfy_out == original
+        if char_accuracy(repaired, original) < char_accuracy(garbled, original) - 1e-9:
+            self.worse += 1
+        if lost is not None:
+            self.lost += len(lost)
+            self.lost_ok += restored(original, repaired, lost)
+
+    def cells(self) -> list[str]:
+        n = max(self.cases, 1)
+        lost = f"{100 * self.lost_ok / self.lost:.1f}" if self.lost else "-"
+        return [self.name, str(self.cases), f"{100 * self.exact / n:.1f}",
+                f"{100 * self.acc / n:.1f}", lost, f"{100 * self.ftfy_exact / n:.1f}",
+                str(self.worse), f"{1000 * self.seconds / n:.1f}"]
+
+
+HEAD = ["case", "n", "exact %", "char acc %", "lost chars restored %", "ftfy exact %",
+        "worse", "ms/case"]
+
+
+def _ftfy() -> Callable[[str], str]:
+    import ftfy
+    return ftfy.fix_text
+
+
+def run_cases(name: str, cases: Iterable[tuple[str, str, set[int] | None]]) -> Row:
+    row = Row(name)
+    fix_text = _ftfy()
+    for original, garbled, lost in cases:
+        t0 = time.perf_counter()
+        repaired = luanma.repair(garbled)
+        row.seconds += time.perf_counter() - t0
+        row.add(original, garbled, repaired, fix_text(garbled), lost)
+    return row
+
+
+def whole(texts: list[str], plan: str, n: int, rng: random.Random, lossy: bool,
+          max_len: int = 300, enc: str = "utf-8"):
+    """Whole documents garbled by ``plan``; lossless rows keep lossless cases."""
+    pool = [t for t in texts if 4 <= len(t) <= max_len]
+    rng.shuffle(pool)
+    made = 0
+    for t in pool:
+        try:
+            c = corrupt(t, plan)
+        except (UnrepresentableError, UndecodableBytesError):
+            continue
+        if c.text == t or c.lossy != lossy:
+            continue
+        yield t, c.text, (lost_chars(t, c, enc) if lossy else None)
+        made += 1
+        if made >= n:
+            return
+
+
+def spans(texts: list[str], plan: str, n: int, rng: random.Random, min_len: int = 6):
+    """A garbled span of >= min_len garbled characters inside clean text."""
+    made = 0
+    pool = [t for t in texts if len(t) >= 20]
+    rng.shuffle(pool)
+    for t in pool:
+        a = rng.randrange(0, len(t) - 8)
+        b = min(len(t), a + rng.randint(4, 20))
+        mid = t[a:b]
+        try:
+            c = corrupt(mid, plan)
+        except (UnrepresentableError, UndecodableBytesError):
+            continue
+        if c.lossy or len(c.text) < min_len or c.text == mid:
+            continue
+        yield t, t[:a] + c.text + t[b:], None
+        made += 1
+        if made >= n:
+            return
+
+
+def short(texts: list[str], plan: str, n: int, rng: random.Random):
+    """Short strings of 2-10 CJK characters."""
+    import re
+    runs = [m.group() for t in texts for m in re.finditer(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]{2,10}", t)]
+    rng.shuffle(runs)
+    made = 0
+    for r in runs:
+        try:
+            c = corrupt(r, plan)
+        except (UnrepresentableError, UndecodableBytesError):
+            continue
+        if c.lossy or c.text == r:
+            continue
+        yield r, c.text, None
+        made += 1
+        if made >= n:
+            return
+
+
+def clean_rows(corpus: dict[str, list[str]], n: int) -> list[Row]:
+    rows = []
+    for lang, texts in corpus.items():
+        row = Row(f"clean {lang} (changed = false positive)")
+        for t in texts[:n]:
+            t0 = time.perf_counter()
+            out = luanma.repair(t)
+            row.seconds += time.perf_counter() - t0
+            row.cases += 1
+            if out != t:
+                row.worse += 1
+                if len(row.notes) < 3:
+                    row.notes.append(f"{t[:40]!r} -> {out[:40]!r}")
+        rows.append(row)
+    return rows
+
+
+def realworld_rows() -> list[Row]:
+    path = SHARED / "realworld" / "repo-pairs.jsonl"
+    if not path.exists():
+        return []
+    rows = {"lossless": Row("realworld lossless"), "lossy": Row("realworld lossy")}
+    fix_text = _ftfy()
+    for line in path.open(encoding="utf-8"):
+        r = json.loads(line)
+        row = rows["lossy" if r["lossy"] else "lossless"]
+        t0 = time.perf_counter()
+        out = luanma.repair(r["garbled"])
+        row.seconds += time.perf_counter() - t0
+        row.add(r["original"], r["garbled"], out, fix_text(r["garbled"]))
+    return list(rows.values())
+
+
+def clean_shared_row() -> list[Row]:
+    path = SHARED / "realworld" / "clean.jsonl"
+    if not path.exists():
+        return []
+    row = Row("clean ../shared/realworld/clean.jsonl")
+    for line in path.open(encoding="utf-8"):
+        t = json.loads(line)["text"]
+        t0 = time.perf_counter()
+        out = luanma.repair(t)
+        row.seconds += time.perf_counter() - t0
+        row.cases += 1
+        if out != t:
+            row.worse += 1
+            if len(row.notes) < 3:
+                row.notes.append(f"{t[:40]!r} -> {out[:40]!r}")
+    return [row]
+
+
+LOSSLESS = [("zh-Hans", "utf-8 -> gbk"), ("zh-Hant", "utf-8 -> gbk"), ("zh-Hans", "utf-8 -> gb18030"),
+            ("zh-Hant", "utf-8 -> big5"), ("ja", "utf-8 -> shift_jis"), ("ko", "utf-8 -> cp949"),
+            ("zh-Hans", "utf-8 -> cp1252:c1"), ("ja", "utf-8 -> iso8859-1"),
+            ("zh-Hans", "gbk -> big5"), ("zh-Hans", "gbk -> cp1252:c1"), ("zh-Hant", "big5 -> iso8859-1"),
+            ("ja", "shift_jis -> cp1252:c1"), ("ko", "euc_kr -> iso8859-1")]
+TWO = [("zh-Hans", "utf-8 -> gbk | utf-8 -> cp1252:c1"), ("ja", "utf-8 -> shift_jis | utf-8 -> iso8859-1"),
+       ("zh-Hant", "utf-8 -> cp1252:c1 | utf-8 -> cp1252:c1")]
+LOSSY = [("zh-Hans", "utf-8 -> gbk:win", "utf-8"), ("zh-Hant", "utf-8 -> gbk:win", "utf-8"),
+         ("zh-Hans", "utf-8 -> gbk:whatwg", "utf-8"), ("zh-Hant", "utf-8 -> gbk:whatwg", "utf-8"),
+         ("ja", "utf-8 -> cp932:win", "utf-8"), ("ja", "utf-8 -> shift_jis:whatwg", "utf-8"),
+         ("ko", "utf-8 -> cp949:win", "utf-8"), ("ko", "utf-8 -> euc_kr:whatwg", "utf-8"),
+         ("zh-Hant", "utf-8 -> cp950:win", "utf-8"), ("zh-Hant", "utf-8 -> big5:whatwg", "utf-8")]
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200, help="cases per row")
+    ap.add_argument("--clean", type=int, default=4000, help="clean texts per language")
+    ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--realworld", action="store_true", help="add ../shared/realworld rows")
+    ap.add_argument("--only", default="", help="run rows whose name contains this")
+    args = ap.parse_args(argv)
+    corpus = load_corpus()
+    rng = random.Random(args.seed)
+    rows: list[Row] = []
+
+    def want(name: str) -> bool:
+        return args.only in name
+
+    for lang, plan in LOSSLESS:
+        name = f"whole {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, False)))
+    for lang, plan in TWO:
+        name = f"two-layer {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, False)))
+    for lang, plan in [("zh-Hans", "utf-8 -> gbk"), ("zh-Hant", "utf-8 -> big5"),
+                       ("ja", "utf-8 -> shift_jis"), ("ko", "utf-8 -> cp949")]:
+        name = f"span {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, spans(corpus[lang], plan, args.n, rng)))
+        name = f"short {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, short(corpus[lang], plan, args.n, rng)))
+    for lang, plan, enc in LOSSY:
+        name = f"lossy {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, True, enc=enc)))
+    if want("clean"):
+        rows.extend(clean_rows(corpus, args.clean))
+        rows.extend(clean_shared_row())
+    if args.realworld and want("realworld"):
+        rows.extend(realworld_rows())
+    print_table(rows)
+    return rows
+
+
+def print_table(rows: list[Row]) -> None:
+    table = [HEAD] + [r.cells() for r in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEAD))]
+    for i, r in enumerate(table):
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
+        if i == 0:
+            print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        for note in r.notes:
+            print(f"  {r.name}: {note}")
+
+
+if __name__ == "__main__":
+    main()

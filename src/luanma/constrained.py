@@ -1,0 +1,288 @@
+"""Known and unknown bytes: from garbled characters back to byte *slots*,
+and from slots forward to candidate characters.
+
+Under a hypothesised wrong decoder, each garbled character stands for the
+bytes that decoder turned into it.  Most characters give their bytes back
+exactly; a loss marker (U+FFFD, a Windows ``?``) stands for one or two bytes
+we no longer know, constrained only by what made the decoder fail.  A *slot*
+is either a known byte (``int``) or the set of bytes it may have been
+(``frozenset``).  The repair search (:mod:`luanma.detect`) walks the slots
+and asks :func:`candidates` which characters of the true encoding fit.
+
+>>> byte_options("涓", get_variant("gbk:win"))
+((228, 184),)
+>>> opts = byte_options("?", get_variant("gbk:win"))
+>>> opts[0], len(opts)        # a real '?' or a lead byte + a swallowed byte
+((63,), 2)
+>>> sorted(c for c, _ in candidates("utf-8", (0xE4, 0xB8, frozenset(range(0xAD, 0xAF))), ["中", "丮", "中"]))
+['中', '丮']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Union
+
+from .errors import LossyTextError, UnrepresentableError
+from .variants import Variant, get_variant, reencode
+
+__all__ = ["Slot", "SlotPath", "Follow", "follows", "byte_options", "char_bytes", "marker_patterns",
+           "char_lengths", "candidates", "CandidateIndex", "lead_bytes"]
+
+Slot = Union[int, frozenset]
+SlotPath = tuple[Slot, ...]
+
+
+class Follow(frozenset):
+    """Last item of a pattern: the byte *after* it (not consumed) must be in
+    this set.  A decoder that fails on a lead byte alone does so only because
+    the next byte could not be its trail."""
+
+_ALL_HIGH = frozenset(range(0x80, 0x100))
+_ANY = frozenset(range(0x100))
+_CONT = frozenset(range(0x80, 0xC0))
+
+
+@lru_cache(maxsize=None)
+def lead_bytes(codec: str) -> frozenset:
+    """Bytes that start a double-byte character in ``codec``.
+
+    >>> 0xE4 in lead_bytes("gbk"), 0x90 in lead_bytes("big5")
+    (True, False)
+    """
+    leads = set()
+    for lead in range(0x81, 0x100):
+        for trail in range(0x40, 0x100):
+            try:
+                if len(bytes([lead, trail]).decode(codec)) == 1:
+                    leads.add(lead)
+                    break
+            except UnicodeDecodeError:
+                continue
+    return frozenset(leads)
+
+
+@lru_cache(maxsize=None)
+def _bad_trails(codec: str) -> frozenset:
+    """Bytes that, after some lead byte, make an invalid pair in ``codec``."""
+    leads = lead_bytes(codec)
+    if len(leads) < 126:
+        # a non-lead high byte fails whatever follows it
+        return _ANY
+    bad = set()
+    for trail in range(0x100):
+        for lead in (0x81, 0xA1, 0xB0, 0xE4, 0xFE):
+            try:
+                bytes([lead, trail]).decode(codec)
+            except UnicodeDecodeError:
+                bad.add(trail)
+                break
+    return frozenset(bad)
+
+
+@lru_cache(maxsize=None)
+def _undefined_single(codec: str) -> frozenset:
+    return frozenset(b for b in range(0x100) if not bytes([b]).decode(codec, "ignore"))
+
+
+@lru_cache(maxsize=4096)
+def _marker_patterns(variant: Variant) -> tuple[SlotPath, ...]:
+    """What a loss marker of ``variant`` may stand for, as slot patterns."""
+    b = variant.behaviour
+    codec = variant.codec
+    if variant.label == "utf-8" or codec == "utf-8":
+        # Python/WHATWG UTF-8: one U+FFFD per bad byte or per cut-short prefix
+        lead3 = frozenset(range(0xE0, 0xF0))
+        lead4 = frozenset(range(0xF0, 0xF5))
+        return ((_ALL_HIGH,), (lead3, _CONT), (lead4, _CONT), (lead4, _CONT, _CONT))
+    if variant.double_byte:
+        leads = frozenset(range(0x81, 0xFF))
+        # a high byte that can never start a pair fails on its own
+        lone = _ALL_HIGH - lead_bytes(codec) - frozenset(variant.overrides)
+        bad = _bad_trails(codec)
+        alone = (leads, Follow(bad))
+        if b == "win":
+            return ((leads, bad),) + (((lone,),) if lone else ())
+        if b == "whatwg":
+            return (alone, (leads, bad & _ALL_HIGH)) + (((lone,),) if lone else ())
+        return (alone,) + (((lone,),) if lone else ())
+    undefined = _undefined_single(codec)
+    return ((undefined,),) if undefined else ()
+
+
+@lru_cache(maxsize=None)
+def _reverse_table(codec: str) -> dict[str, tuple[bytes, ...]]:
+    """Every 1- and 2-byte sequence ``codec`` decodes to a single character,
+    grouped by that character.  Several sequences may give one character
+    (CP949's duplicate hanja, CP932's NEC/IBM rows): all are kept, since the
+    garbled text cannot say which one the bytes were."""
+    table: dict[str, list[bytes]] = {}
+    seqs = [bytes([a]) for a in range(0x100)]
+    seqs += [bytes([a, b]) for a in range(0x81, 0x100) for b in range(0x30, 0x100)]
+    for data in seqs:
+        try:
+            ch = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if len(ch) == 1 and (len(data) == 1 or ord(ch) >= 0x80):
+            table.setdefault(ch, []).append(data)
+    return {ch: tuple(v) for ch, v in table.items()}
+
+
+@lru_cache(maxsize=65536)
+def char_bytes(ch: str, variant: Variant) -> tuple[bytes, ...]:
+    """All byte sequences that ``variant`` decodes to the character ``ch``.
+
+    >>> char_bytes("紐", get_variant("cp949"))   # one hanja, two codes
+    (b'\\xd2\\xef', b'\\xeb\\xaa')
+    """
+    out: list[bytes] = []
+    if variant.double_byte:
+        out.extend(_reverse_table(variant.codec).get(ch, ()))
+        if variant.pair_fallback:
+            out.extend(x for x in _reverse_table(variant.pair_fallback).get(ch, ()) if x not in out)
+    out.extend(bytes([b]) for b, c in variant.overrides.items() if c == ch and bytes([b]) not in out)
+    if not out:
+        try:
+            out.append(reencode(ch, variant))
+        except (UnrepresentableError, LossyTextError):
+            pass
+    return tuple(out)
+
+
+def marker_patterns(ch: str, variant: Variant, at_end: bool = False) -> tuple[SlotPath, ...]:
+    """If ``ch`` is ``variant``'s loss marker, the slot patterns it may hide.
+
+    ``at_end``: the marker ends the text, where a lead byte with no byte
+    after it fails alone.
+    """
+    if variant.lossless or ch != variant.replacement:
+        return ()
+    pats = _marker_patterns(variant)
+    if at_end and variant.double_byte:
+        pats = pats + ((frozenset(range(0x81, 0xFF)),),)
+    return pats
+
+
+def follows(pattern: SlotPath, next_options: tuple[SlotPath, ...] | None) -> SlotPath | None:
+    """``pattern`` without its :class:`Follow` item, or None if no option of
+    the next character starts with an allowed byte."""
+    if not pattern or not isinstance(pattern[-1], Follow):
+        return pattern
+    allowed = pattern[-1]
+    for opt in next_options or ():
+        first = opt[0] if opt else None
+        if first is None:
+            continue
+        if (first in allowed) if isinstance(first, int) else bool(first & allowed):
+            return pattern[:-1]
+    return None
+
+
+@lru_cache(maxsize=65536)
+def byte_options(ch: str, variant: Variant) -> tuple[SlotPath, ...] | None:
+    """The byte-slot sequences ``variant`` may have decoded to ``ch``.
+
+    ``None`` when no byte sequence gives ``ch`` (the character cannot be part
+    of this variant's mojibake).
+    """
+    options: list[SlotPath] = [tuple(b) for b in char_bytes(ch, variant)]
+    options.extend(marker_patterns(ch, variant))
+    return tuple(options) or None
+
+
+def char_lengths(encoding: str, first: Slot) -> tuple[int, ...]:
+    """Possible byte lengths of a character of ``encoding`` starting with ``first``.
+
+    >>> char_lengths("utf-8", 0xE4), char_lengths("gbk", 0x41), char_lengths("gb18030", 0x81)
+    ((3,), (1,), (2, 4))
+    """
+    firsts = (first,) if isinstance(first, int) else tuple(first)
+    out: set[int] = set()
+    for b in firsts:
+        out.update(_lengths(encoding, b))
+    return tuple(sorted(out))
+
+
+@lru_cache(maxsize=None)
+def _lengths(encoding: str, b: int) -> tuple[int, ...]:
+    if b < 0x80:
+        return (1,)
+    if encoding == "utf-8":
+        if 0xC2 <= b <= 0xDF:
+            return (2,)
+        if 0xE0 <= b <= 0xEF:
+            return (3,)
+        if 0xF0 <= b <= 0xF4:
+            return (4,)
+        return ()
+    if encoding == "gb18030":
+        return (2, 4) if 0x81 <= b <= 0xFE else ()
+    if encoding in ("shift_jis", "cp932"):
+        return (1,) if 0xA1 <= b <= 0xDF else (2,)
+    if encoding == "euc_jp":
+        return (3,) if b == 0x8F else (2,)
+    if encoding in ("iso8859-1", "cp1252", "cp437", "cp850") or len(
+            bytes([b]).decode(encoding, "ignore")) == 1:
+        return (1,)
+    return (2,)
+
+
+class CandidateIndex:
+    """Characters of a vocabulary indexed by their bytes in one encoding.
+
+    Built once per (encoding, vocabulary) and read-only afterwards.
+    """
+
+    def __init__(self, encoding: str, vocabulary: Iterable[str]) -> None:
+        self.encoding = encoding
+        index: dict[tuple[int, int], list[tuple[bytes, str]]] = {}
+        for ch in vocabulary:
+            try:
+                data = ch.encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            index.setdefault((len(data), data[0]), []).append((data, ch))
+        self._index = index
+        self.match = lru_cache(maxsize=8192)(self._match)  # type: ignore[method-assign]
+
+    def _match(self, pattern: SlotPath) -> list[tuple[str, bytes]]:
+        """Vocabulary characters whose bytes fit ``pattern``."""
+        first = pattern[0]
+        firsts = (first,) if isinstance(first, int) else first
+        out = []
+        n = len(pattern)
+        for f in firsts:
+            for data, ch in self._index.get((n, f), ()):
+                for i in range(1, n):
+                    s = pattern[i]
+                    if (data[i] != s) if isinstance(s, int) else (data[i] not in s):
+                        break
+                else:
+                    out.append((ch, data))
+        return tuple(out)  # type: ignore[return-value]
+
+
+def candidates(encoding: str, pattern: SlotPath, vocabulary: Iterable[str] | None = None,
+               index: CandidateIndex | None = None) -> list[tuple[str, bytes]]:
+    """Characters of ``encoding`` whose bytes fit the slot ``pattern``.
+
+    A fully known pattern gives the one character it encodes (if any), in or
+    out of the vocabulary; a pattern with unknown slots gives the vocabulary
+    characters that fit.
+    """
+    if all(isinstance(s, int) for s in pattern):
+        data = bytes(pattern)  # type: ignore[arg-type]
+        try:
+            ch = data.decode(encoding)
+        except UnicodeDecodeError:
+            return []
+        return [(ch, data)] if len(ch) == 1 else []
+    if index is None:
+        index = CandidateIndex(encoding, vocabulary or ())
+    return index.match(pattern)
+
+
+def variant_of(spec: str | Variant) -> Variant:
+    return spec if isinstance(spec, Variant) else get_variant(spec)

@@ -1,0 +1,623 @@
+"""Detection: find the garbled spans of a text and the chain that made each.
+
+For one hypothesis -- a true encoding and a family of wrong decoders -- the
+search is a Viterbi pass over the text in which every character may either
+stay as it is (*clean* mode) or be read back as the bytes the wrong decoder
+turned into it and decoded with the true encoding (*repair* mode).  Loss
+markers become unknown byte slots, filled with the characters the language
+model finds most probable (:mod:`luanma.constrained`).  Entering repair mode
+costs a fixed penalty, so a span is repaired only when the repaired text is
+far more probable than the garbled one.  Every repaired span is then checked
+by garbling it again with a concrete decoder variant: the repair is kept
+only if that reproduces the garbled span exactly.
+
+>>> [ (s.start, s.end, s.repaired) for s in find_spans("Sego 鍥炬爣 ok") ]
+[(5, 9, '图标')]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes, char_lengths,
+                          Follow, follows, marker_patterns)
+from .errors import LuanmaError
+from .layers import Layer
+from .model import LanguageModel, get_model
+from .variants import Variant, decode, get_variant, reencode
+
+__all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair",
+           "find_spans", "search"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Decoders that real software used under one label.
+
+    ``reencode`` lists the variants tried, in order, to turn a garbled
+    character back into bytes (supersets first); ``verify`` the concrete
+    variants a repaired span is re-garbled with, most common first.
+    """
+
+    name: str
+    reencode: tuple[str, ...]
+    verify: tuple[str, ...]
+
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Family("gbk", ("gbk:whatwg", "gbk:win"),
+           ("gbk", "gb18030", "gbk:win", "gb18030:win", "gbk:whatwg", "gb18030:replace",
+            "gbk:replace", "gbk:qmark")),
+    Family("big5", ("big5:whatwg", "cp950:win"),
+           ("big5", "cp950", "big5hkscs", "cp950:win", "big5:whatwg", "big5:replace",
+            "cp950:replace", "big5:qmark")),
+    Family("shift_jis", ("cp932:win", "shift_jis"),
+           ("shift_jis", "cp932", "cp932:win", "shift_jis:whatwg", "shift_jis:replace",
+            "cp932:replace", "shift_jis:qmark")),
+    Family("euc_kr", ("cp949:win", "euc_kr"),
+           ("euc_kr", "cp949", "cp949:win", "euc_kr:whatwg", "euc_kr:replace",
+            "cp949:replace", "euc_kr:qmark")),
+    Family("euc_jp", ("euc_jp:replace",), ("euc_jp", "euc_jp:replace", "euc_jp:qmark")),
+    Family("cp1252", ("cp1252:c1", "latin-1"), ("cp1252", "cp1252:c1", "latin-1",
+                                                "cp1252:replace", "cp1252:qmark")),
+    Family("cp437", ("cp437",), ("cp437",)),
+    Family("cp850", ("cp850",), ("cp850",)),
+    Family("mac_roman", ("mac_roman",), ("mac_roman",)),
+    Family("cp1251", ("cp1251:c1",), ("cp1251", "cp1251:c1")),
+    Family("cp1250", ("cp1250:c1",), ("cp1250", "cp1250:c1")),
+    Family("utf-8", ("utf-8:replace",), ("utf-8", "utf-8:replace", "utf-8:qmark")),
+)}
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """Text in ``encoding`` was shown through a decoder of ``family``."""
+
+    encoding: str
+    family: str
+
+
+#: The search space, most common first (order breaks ties).
+HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
+    ("utf-8", "gbk"), ("utf-8", "big5"), ("utf-8", "shift_jis"), ("utf-8", "euc_kr"),
+    ("utf-8", "cp1252"), ("utf-8", "euc_jp"), ("utf-8", "cp437"), ("utf-8", "cp850"),
+    ("utf-8", "mac_roman"), ("utf-8", "cp1251"), ("utf-8", "cp1250"),
+    ("gbk", "big5"), ("big5", "gbk"),
+    ("gbk", "cp1252"), ("big5", "cp1252"), ("shift_jis", "cp1252"), ("euc_kr", "cp1252"),
+    ("gbk", "cp437"), ("gbk", "cp850"), ("big5", "cp437"), ("shift_jis", "cp437"),
+    ("euc_kr", "cp437"),
+    ("gbk", "utf-8"), ("big5", "utf-8"), ("shift_jis", "utf-8"), ("euc_kr", "utf-8"),
+    ("euc_jp", "utf-8"),
+))
+
+#: log10 cost of opening a repaired span: how much more probable the repair
+#: must be than the text as it stands.  Chosen on the development sets.
+SPAN_PENALTY = 6.0
+#: log10 cost of each character built from unknown bytes (a guess).
+GUESS_PENALTY = 1.0
+#: states kept per position; with a bigram model the best few suffice.
+BEAM = 4
+#: candidates tried for one character built from unknown bytes
+MAX_CANDIDATES = 300
+
+#: Extra log10 prior for an ASCII character rebuilt from a swallowed byte.
+#: Only bytes below 0x40 (or 0x7F) can be swallowed as a bad trail; among
+#: them a space is by far the most common after CJK text in mixed lines, and
+#: a line break inside a line that has none is unlikely.
+SWALLOWED_PRIOR: dict[str, float] = {" ": 0.0, ",": -0.8, ".": -0.8, ":": -1.0, "(": -1.0,
+                                     ")": -1.0, "/": -1.0, "-": -1.0, "\n": -1.5, "\t": -2.0,
+                                     "\r": -2.5}
+_DIGIT_PRIOR = -0.8
+_OTHER_ASCII_PRIOR = -1.5
+_CONTROL_PRIOR = -6.0
+
+
+def _guess_prior(ch: str, text: str) -> float:
+    if ord(ch) >= 0x80:
+        return 0.0
+    if ch in SWALLOWED_PRIOR:
+        p = SWALLOWED_PRIOR[ch]
+        return p if ch not in "\n\r\t" or ch in text else p - 2.0
+    if ch.isdigit():
+        return _DIGIT_PRIOR
+    return _OTHER_ASCII_PRIOR if ch.isprintable() else _CONTROL_PRIOR
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """A character rebuilt from lost bytes: the pick and what else fitted."""
+
+    index: int              # position in the repaired span
+    char: str
+    confidence: float       # share of the local probability mass, 0..1
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpanRepair:
+    """One garbled span ``text[start:end]`` and its repair."""
+
+    start: int
+    end: int
+    garbled: str
+    repaired: str
+    layer: Layer
+    gain: float                               # log10 P(repair) - log10 P(garbled)
+    reconstructed: tuple[Reconstruction, ...] = ()
+
+    @property
+    def confidence(self) -> float:
+        """How sure the repair is, 0..1: the span's odds, times its guesses'."""
+        odds = 1.0 / (1.0 + 10.0 ** (-min(self.gain, 50.0)))
+        for r in self.reconstructed:
+            odds *= r.confidence
+        return odds
+
+    @property
+    def lossy(self) -> bool:
+        return bool(self.reconstructed)
+
+
+# -- the slot graph ----------------------------------------------------------
+
+@dataclass
+class _Graph:
+    """Junction k sits before garbled char k; slot nodes carry one byte slot."""
+
+    slot: list[Slot | None] = field(default_factory=list)     # None = junction
+    nxt: list[tuple[int, ...]] = field(default_factory=list)
+    junction: list[int] = field(default_factory=list)         # char k -> node id
+    char_at: dict[int, int] = field(default_factory=dict)     # node id -> char k
+    guess: list[bool] = field(default_factory=list)           # slot is unknown
+
+
+@lru_cache(maxsize=131072)
+def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[SlotPath, ...] | None:
+    """Union over the family: the bytes any member decodes to ``ch``, and the
+    patterns ``ch`` hides where it is some member's loss marker."""
+    opts: list[SlotPath] = []
+    for spec in family.reencode:
+        opts.extend(tuple(b) for b in char_bytes(ch, get_variant(spec)) if tuple(b) not in opts)
+    for spec in family.verify:
+        opts.extend(p for p in marker_patterns(ch, get_variant(spec), at_end) if p not in opts)
+    return tuple(opts) or None
+
+
+def _build_graph(text: str, family: Family) -> _Graph:
+    g = _Graph()
+    n = len(text)
+    # junction ids are allocated as we go; successors of the last slot of an
+    # alternative point at the next junction, whose id is known in advance
+    # once we lay out char k's slots, so build in two passes per char.
+    pending: list[int] = []
+    for k in range(n + 1):
+        jid = len(g.slot)
+        g.slot.append(None)
+        g.nxt.append(())
+        g.guess.append(False)
+        g.junction.append(jid)
+        g.char_at[jid] = k
+        for p in pending:
+            g.nxt[p] = (jid,)
+        pending = []
+        if k == n:
+            break
+        opts = _reencode_options(text[k], family, k == n - 1)
+        if not opts:
+            continue
+        nxt_opts = _reencode_options(text[k + 1], family, k + 1 == n - 1) if k + 1 < n else None
+        firsts = []
+        for path in opts:
+            path = follows(path, nxt_opts) if k + 1 < n else tuple(
+                x for x in path if not isinstance(x, Follow))
+            if not path:
+                continue
+            prev = -1
+            for s in path:
+                sid = len(g.slot)
+                g.slot.append(s)
+                g.nxt.append(())
+                g.guess.append(not isinstance(s, int))
+                if prev < 0:
+                    firsts.append(sid)
+                else:
+                    g.nxt[prev] = (sid,)
+                prev = sid
+            pending.append(prev)
+        g.nxt[jid] = tuple(firsts)
+    return g
+
+
+def _char_paths(g: _Graph, start: int, length: int) -> list[tuple[tuple[int, ...], int]]:
+    """Slot-node paths of ``length`` slots from node ``start``; each with the
+    node that follows it."""
+    out: list[tuple[tuple[int, ...], int]] = []
+
+    def walk(node: int, acc: tuple[int, ...]) -> None:
+        if g.slot[node] is None:               # junction: step through
+            for nx in g.nxt[node]:
+                walk(nx, acc)
+            return
+        acc = acc + (node,)
+        if len(acc) == length:
+            for nx in g.nxt[node]:
+                out.append((acc, nx))
+            return
+        for nx in g.nxt[node]:
+            walk(nx, acc)
+
+    walk(start, ())
+    return out
+
+
+# -- the search --------------------------------------------------------------
+
+@lru_cache(maxsize=16)
+def _index(encoding: str) -> CandidateIndex:
+    lm = get_model()
+    # most frequent first, so that a capped candidate list keeps the likeliest
+    vocab = sorted(lm.vocabulary(), key=lm.unigram_logp, reverse=True)
+    # a lost byte is often ASCII (the swallowed space or newline after a cut
+    # character), whatever the model saw in training
+    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab))
+
+
+_INDEX_LOCK = threading.Lock()
+
+
+def _candidate_index(encoding: str) -> CandidateIndex:
+    with _INDEX_LOCK:
+        return _index(encoding)
+
+
+# back-pointer: (mode, node, last char, emitted text, is guess)
+_Back = tuple
+
+
+def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
+           span_penalty: float = SPAN_PENALTY) -> list[SpanRepair]:
+    """Best repair of ``text`` under one hypothesis; spans not yet verified."""
+    lm = lm or get_model()
+    family = FAMILIES[hyp.family]
+    g = _build_graph(text, family)
+    idx = _candidate_index(hyp.encoding)
+    enc = hyp.encoding
+    n = len(text)
+    memo: dict[tuple[str, str], float] = {}
+    raw_logp = lm.logp
+
+    def logp(prev: str, ch: str) -> float:
+        v = memo.get((prev, ch))
+        if v is None:
+            v = memo[(prev, ch)] = raw_logp(prev, ch)
+        return v
+    # states[node] -> {last_char: (score, back)}; clean states live on junctions
+    rep: list[dict[str, tuple[float, _Back]] | None] = [None] * len(g.slot)
+    clean: list[dict[str, tuple[float, _Back]]] = [dict() for _ in range(n + 1)]
+    clean[0]["\n"] = (0.0, None)
+
+    def push(table: dict, key: str, score: float, back: _Back) -> None:
+        old = table.get(key)
+        if old is None or score > old[0]:
+            table[key] = (score, back)
+
+    for node in range(len(g.slot)):
+        is_j = g.slot[node] is None
+        k = g.char_at.get(node, -1)
+        states = rep[node]
+        if states is None:
+            if not is_j:
+                continue
+            states = rep[node] = {}
+        if is_j:
+            cl = clean[k]
+            for last, (sc, _) in list(states.items()):       # leave repair mode
+                push(cl, last, sc, ("R", node, last, "", False))
+            for last, (sc, _) in list(cl.items()):           # enter repair mode
+                push(states, last, sc - span_penalty, ("C", k, last, "", False))
+            if k < n:
+                ch = text[k]
+                if cl:
+                    best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
+                    last, (sc, _) = best
+                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, last, ch, False))
+        if not states or not g.nxt[node]:
+            continue
+        if len(states) > BEAM:
+            # prune for expansion only: back-pointers may still name the rest
+            states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:BEAM])
+        firsts = g.nxt[node] if is_j else (node,)
+        for first in firsts:
+            for length in char_lengths(enc, g.slot[first]):  # type: ignore[arg-type]
+                for path, after in _char_paths(g, first, length):
+                    pattern = tuple(g.slot[i] for i in path)
+                    guess = any(g.guess[i] for i in path)
+                    cands = candidates(enc, pattern, index=idx)  # type: ignore[arg-type]
+                    if not cands:
+                        continue
+                    if len(cands) > MAX_CANDIDATES:
+                        # two or more unknown bytes: almost any character fits;
+                        # the frequent ones are the only realistic guesses
+                        cands = cands[:MAX_CANDIDATES]
+                    target = rep[after]
+                    if target is None:
+                        target = rep[after] = {}
+                    pen = GUESS_PENALTY if guess else 0.0
+                    for ch, _data in cands:
+                        cost = pen - (_guess_prior(ch, text) if guess else 0.0)
+                        for last, (sc, _) in states.items():
+                            push(target, ch, sc + logp(last, ch) - cost,
+                                 ("R", node, last, ch, pattern if guess else None))
+    return _trace(text, hyp, g, rep, clean, lm)
+
+
+def _trace(text, hyp, g, rep, clean, lm) -> list[SpanRepair]:
+    n = len(text)
+    if not clean[n]:
+        return []
+    last, (score, back) = max(clean[n].items(), key=lambda kv: kv[1][0])
+    # walk back, collecting steps in reverse
+    steps = []   # (mode, junction k or node, emitted, guess)
+    mode, pos = "C", n
+    while back is not None:
+        bmode, bnode, blast, emitted, guess = back
+        if mode == "C" and bmode == "C" and emitted:
+            steps.append(("C", bnode, emitted, False))
+            table = clean[bnode]
+        elif mode == "C" and bmode == "R":        # we left repair at junction
+            steps.append(("exit", bnode, "", False))
+            table = rep[bnode]
+        elif mode == "R" and bmode == "C":        # entered repair at junction k
+            steps.append(("enter", bnode, "", False))
+            table = clean[bnode]
+        else:                                       # repair char from node bnode
+            steps.append(("R", bnode, emitted, guess))
+            table = rep[bnode]
+        mode = bmode
+        back = table[blast][1]
+        last = blast
+    steps.reverse()
+    spans: list[SpanRepair] = []
+    cur: list[tuple[str, bool]] = []
+    start = None
+    for kind, where, emitted, guess in steps:
+        if kind == "enter":
+            start, cur = where, []
+        elif kind == "R":
+            cur.append((emitted, guess))
+        elif kind == "exit":
+            end = g.char_at[where]
+            garbled = text[start:end]
+            if start is not None and "".join(c for c, _ in cur) != garbled:
+                repaired, recon = _reconstructions(lm, hyp, text, start, end, cur)
+                gain = _gain(lm, text, start, end, repaired)
+                spans.append(SpanRepair(start, end, garbled, repaired,
+                                        Layer(hyp.encoding, FAMILIES[hyp.family].reencode[0]),
+                                        gain, recon))
+            start = None
+    return spans
+
+
+def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> float:
+    left = text[start - 1] if start else "\n"
+    right = text[end] if end < len(text) else ""
+    a = lm.score(repaired + right, left)
+    b = lm.score(text[start:end] + right, left)
+    return a - b
+
+
+def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Reconstruction, ...]]:
+    """Re-rank each guessed character with wider context and word evidence.
+
+    The Viterbi pass sees one character of context; here every character that
+    fits the same byte slots competes under :meth:`LanguageModel.fill_logp`
+    (trigram context plus the word lexicon), and the share of probability
+    mass the winner holds is its confidence.
+    """
+    out = []
+    cur = [c for c, _ in chars]
+    idx = _candidate_index(hyp.encoding)
+    w = 6
+    for i, (ch, pattern) in enumerate(chars):
+        if pattern is None:
+            continue
+        left = (text[max(0, start - w):start] + "".join(cur[:i]))[-w:] or "\n"
+        right = ("".join(cur[i + 1:]) + text[end:end + w])[:w]
+        pool = {c for c, _ in idx.match(pattern)} | {ch}
+        scored = sorted(((lm.fill_logp(left, c, right) + _guess_prior(c, text), c) for c in pool),
+                        reverse=True)
+        top, best = scored[0]
+        mass = sum(10 ** (sc - top) for sc, _ in scored)
+        cur[i] = best
+        out.append(Reconstruction(i, best, 1.0 / mass, tuple(c for _, c in scored[1:4])))
+    return "".join(cur), tuple(out)
+
+
+# -- verification and the public entry point --------------------------------
+
+def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
+    """Keep a span only if some concrete decoder re-garbles it exactly --
+    together with the character after it, which a swallowing decoder may
+    have eaten or paired with the span's last byte."""
+    right = text[span.end:span.end + 1]
+    try:
+        data = (span.repaired + right).encode(hyp.encoding)
+    except UnicodeEncodeError:
+        right = ""
+        try:
+            data = span.repaired.encode(hyp.encoding)
+        except UnicodeEncodeError:
+            return None
+    for spec in FAMILIES[hyp.family].verify:
+        try:
+            out = decode(data, spec).text
+        except LuanmaError:  # a strict decoder refusing is just a non-match
+            continue
+        if out == span.garbled + right:
+            return SpanRepair(span.start, span.end, span.garbled, span.repaired,
+                              Layer(hyp.encoding, spec), span.gain, span.reconstructed)
+    return None
+
+
+def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+               lm: LanguageModel | None = None) -> list[SpanRepair]:
+    """Verified repaired spans of ``text`` under the best hypotheses.
+
+    Hypotheses are tried in order; each may claim spans that no earlier one
+    claimed.  Returned spans do not overlap and are sorted by position.
+    """
+    lm = lm or get_model()
+    found: list[SpanRepair] = []
+    for hyp in hypotheses:
+        window = _seed_window(text, hyp)
+        if window is None:
+            continue
+        a, b = window
+        for span in search(text[a:b], hyp, lm):
+            span = _shift(span, a)
+            checked = verify(_trim(span), hyp, text)
+            if checked is not None and _convincing(checked, lm):
+                found.append(checked)
+    return _best_disjoint(found)
+
+
+#: A repair must also read better character by character, not only in
+#: total: the total favours any repair with fewer characters, and European
+#: letters and symbols that the model rarely saw would otherwise lose to a
+#: few rare CJK characters.  log10 per character.
+MIN_PER_CHAR_GAIN = 1.0
+#: ...and read like real text at all.
+MIN_PER_CHAR = -4.5
+
+
+def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
+    """Structural sanity on top of the scores.
+
+    Symbols that turn into other symbols carry no evidence either way, and a
+    run of one repeated character is decoration (a rule line, ``┄┄┄``) or
+    irrecoverable filler (``烫烫烫``), never a sign of a wrong decoder.
+    """
+    g, r = span.garbled, span.repaired
+    if not _has_letter(g) and not _has_letter(r):
+        return False
+    if len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6:
+        return False
+    after = lm.per_char(r)
+    return after >= MIN_PER_CHAR and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
+
+
+def _has_letter(text: str) -> bool:
+    return any(ord(c) >= 0x80 and unicodedata.category(c)[0] == "L" for c in text)
+
+
+def _shift(span: SpanRepair, by: int) -> SpanRepair:
+    if not by:
+        return span
+    return SpanRepair(span.start + by, span.end + by, span.garbled, span.repaired,
+                      span.layer, span.gain, span.reconstructed)
+
+
+#: Characters of context kept around the seeds when the search is windowed.
+WINDOW_MARGIN = 12
+
+_UTF8_SEED = re.compile(rb"[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_SEED_2 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
+
+
+def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
+    """The part of ``text`` worth searching under ``hyp``, or None.
+
+    A *seed* is a place where the bytes behind the garbled characters form a
+    multi-byte character of the true encoding that no single garbled
+    character holds on its own -- what mojibake always has and clean text
+    rarely does.  The search runs on the seeds' surroundings only.
+    """
+    family = FAMILIES[hyp.family]
+    single_byte = get_variant(family.reencode[0]).single_byte
+    if hyp.family == "utf-8" and "\ufffd" not in text:
+        # legacy bytes almost never pass a UTF-8 decoder without a loss
+        return None
+    if hyp.encoding != "utf-8":
+        # legacy true encodings: any run of two reencodable high characters
+        lo = hi = -1
+        run = 0
+        for i, ch in enumerate(text):
+            if ord(ch) >= 0x80 and _reencode_options(ch, family):
+                run += 1
+                if run >= 2:
+                    lo = i - 1 if lo < 0 else lo
+                    hi = i + 1
+            else:
+                run = 0
+        if lo < 0:
+            return None
+        return max(0, lo - WINDOW_MARGIN), min(len(text), hi + WINDOW_MARGIN)
+    buf = bytearray()
+    owner: list[int] = []
+    for i, ch in enumerate(text):
+        if ord(ch) < 0x80:
+            buf.append(ord(ch))
+            owner.append(i)
+            continue
+        opts = _reencode_options(ch, family)
+        first = next((o for o in (opts or ()) if all(isinstance(x, int) for x in o)), None)
+        if first is None:
+            # markers and unmappable characters: keep them as wildcards that
+            # cannot complete a seed by themselves
+            buf.append(0x3F)
+            owner.append(i)
+            continue
+        buf.extend(first)  # type: ignore[arg-type]
+        owner.extend([i] * len(first))
+    lo = hi = -1
+    rxs = (_UTF8_SEED, _UTF8_SEED_2) if single_byte else (_UTF8_SEED,)
+    for rx in rxs:
+        for m in rx.finditer(bytes(buf)):
+            a, b = owner[m.start()], owner[m.end() - 1]
+            if a == b and not single_byte:
+                continue          # one garbled character holding a whole char
+            lo = a if lo < 0 else min(lo, a)
+            hi = max(hi, b + 1)
+    if lo < 0:
+        return None
+    return max(0, lo - WINDOW_MARGIN), min(len(text), hi + WINDOW_MARGIN)
+
+
+def _trim(span: SpanRepair) -> SpanRepair:
+    """Drop the characters a span shares with its repair at either end."""
+    g, r = span.garbled, span.repaired
+    a = 0
+    while a < len(g) and a < len(r) and g[a] == r[a] and not any(x.index == a for x in span.reconstructed):
+        a += 1
+    b = 0
+    while (b < len(g) - a and b < len(r) - a and g[-1 - b] == r[-1 - b]
+           and not any(x.index == len(r) - 1 - b for x in span.reconstructed)):
+        b += 1
+    if a == 0 and b == 0:
+        return span
+    recon = tuple(Reconstruction(x.index - a, x.char, x.confidence, x.alternatives)
+                  for x in span.reconstructed)
+    return SpanRepair(span.start + a, span.end - b, g[a:len(g) - b], r[a:len(r) - b],
+                      span.layer, span.gain, recon)
+
+
+def _best_disjoint(spans: list[SpanRepair]) -> list[SpanRepair]:
+    """Non-overlapping spans with the largest total gain (interval scheduling)."""
+    spans = sorted(spans, key=lambda s: (s.end, s.start))
+    best: list[tuple[float, list[SpanRepair]]] = [(0.0, [])]
+    ends = [0]
+    import bisect
+    for s in spans:
+        j = bisect.bisect_right(ends, s.start) - 1
+        take = best[j][0] + s.gain, best[j][1] + [s]
+        skip = best[-1]
+        best.append(take if take[0] > skip[0] else skip)
+        ends.append(s.end)
+    return sorted(best[-1][1], key=lambda s: s.start)
+

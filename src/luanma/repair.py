@@ -1,0 +1,219 @@
+"""repair(): fast path -> detect -> decode -> score -> decide.
+
+>>> repair("Sego 鍥炬爣")
+'Sego 图标'
+>>> text = "这是正常的中文。"
+>>> repair(text) is text
+True
+>>> fixed, plan = repair_and_explain("## 涓轰粈涔堥渶瑕?Sego")
+>>> fixed
+'## 为什么需要 Sego'
+>>> print(plan)
+[2:13] utf-8 -> gbk:win '涓轰粈涔堥渶瑕?' -> '为什么需要 ' (1 reconstructed)
+>>> RepairPlan.from_json(plan.to_json()).apply("## 涓轰粈涔堥渶瑕?Sego") == fixed
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from .detect import HYPOTHESES, SpanRepair, find_spans
+from .errors import PlanSyntaxError
+from .layers import Layer
+
+__all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
+           "SpanFix", "RepairPlan", "MIN_CONFIDENCE"]
+
+#: Spans less certain than this are reported by diagnose() but not applied.
+MIN_CONFIDENCE = 0.9
+#: Rounds of search: a repaired span may itself be mojibake of an older layer.
+MAX_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class SpanFix:
+    """One applied edit: ``garbled`` at ``[start:end)`` became ``repaired``."""
+
+    start: int
+    end: int
+    layer: str
+    garbled: str
+    repaired: str
+    confidence: float
+    reconstructed: tuple[int, ...] = ()   # indexes into ``repaired`` that were guessed
+
+    def __str__(self) -> str:
+        extra = f" ({len(self.reconstructed)} reconstructed)" if self.reconstructed else ""
+        return f"[{self.start}:{self.end}] {self.layer} {self.garbled!r} -> {self.repaired!r}{extra}"
+
+
+@dataclass(frozen=True)
+class RepairPlan:
+    """What repair() did, as data: rounds of span edits, each round applied
+    to the output of the one before.  Prints, stores as JSON, re-applies."""
+
+    rounds: tuple[tuple[SpanFix, ...], ...] = ()
+
+    def __str__(self) -> str:
+        if not self.rounds:
+            return "(no change)"
+        lines = []
+        for i, fixes in enumerate(self.rounds):
+            prefix = f"round {i + 1}: " if len(self.rounds) > 1 else ""
+            lines.extend(prefix + str(f) for f in fixes)
+        return "\n".join(lines)
+
+    def __bool__(self) -> bool:
+        return bool(self.rounds)
+
+    @property
+    def fixes(self) -> tuple[SpanFix, ...]:
+        return tuple(f for r in self.rounds for f in r)
+
+    def apply(self, text: str) -> str:
+        """Re-apply the edits; raises if ``text`` is not what the plan was made on."""
+        for fixes in self.rounds:
+            text = _apply_fixes(text, fixes)
+        return text
+
+    def to_json(self) -> str:
+        return json.dumps([[f.__dict__ | {"reconstructed": list(f.reconstructed)}
+                            for f in r] for r in self.rounds], ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> RepairPlan:
+        try:
+            rounds = json.loads(data)
+            return cls(tuple(tuple(SpanFix(**(d | {"reconstructed": tuple(d["reconstructed"])}))
+                                   for d in r) for r in rounds))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PlanSyntaxError(f"bad repair plan JSON: {exc}") from None
+
+
+def _apply_fixes(text: str, fixes: tuple[SpanFix, ...]) -> str:
+    out, pos = [], 0
+    for f in sorted(fixes, key=lambda f: f.start):
+        if text[f.start:f.end] != f.garbled or f.start < pos:
+            raise PlanSyntaxError(f"plan does not fit this text at [{f.start}:{f.end}]")
+        out.append(text[pos:f.start])
+        out.append(f.repaired)
+        pos = f.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Damage luanma reports but cannot undo (the bytes are gone)."""
+
+    start: int
+    end: int
+    kind: str      # 'kunkaokao' (锟斤拷), 'replacement-run', 'question-run', 'tangtang', 'tuntun'
+    text: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Everything diagnose() found: applied spans, withheld guesses, damage."""
+
+    text: str
+    repaired: str
+    plan: RepairPlan
+    withheld: tuple[SpanRepair, ...] = ()
+    damage: tuple[Damage, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return self.repaired != self.text
+
+    @property
+    def spans(self) -> tuple[SpanFix, ...]:
+        return self.plan.fixes
+
+
+_DAMAGE = [
+    ("kunkaokao", re.compile(r"(?:锟斤拷|锟斤|斤拷)+锟?")),
+    ("tangtang", re.compile(r"烫{3,}")),
+    ("tuntun", re.compile(r"屯{3,}")),
+    ("replacement-run", re.compile(r"\ufffd{2,}")),
+    ("question-run", re.compile(r"\?{4,}")),
+]
+
+
+def find_damage(text: str) -> tuple[Damage, ...]:
+    """Irrecoverable damage: 锟斤拷, runs of U+FFFD or '?', 烫烫烫/屯屯屯.
+
+    >>> [(d.kind, d.text) for d in find_damage("锟斤拷锟斤拷要锟矫猴拷")]
+    [('kunkaokao', '锟斤拷锟斤拷')]
+    """
+    out = []
+    for kind, rx in _DAMAGE:
+        out.extend(Damage(m.start(), m.end(), kind, m.group()) for m in rx.finditer(text))
+    return tuple(sorted(out, key=lambda d: d.start))
+
+
+def _fix(span: SpanRepair) -> SpanFix:
+    return SpanFix(span.start, span.end, str(span.layer), span.garbled, span.repaired,
+                   round(span.confidence, 4), tuple(r.index for r in span.reconstructed))
+
+
+def _check_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"luanma works on str, not {type(text).__name__}; "
+                        "use repair_bytes() for bytes")
+    return text
+
+
+def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
+    """Find mojibake spans, their chains and repairs, and damage that cannot
+    be undone.  Nothing is changed that is less certain than ``min_confidence``.
+
+    >>> d = diagnose("涓?ok")
+    >>> d.repaired, d.spans[0].layer
+    ('中 ok', 'utf-8 -> gbk:win')
+    """
+    _check_text(text)
+    current = text
+    rounds: list[tuple[SpanFix, ...]] = []
+    withheld: list[SpanRepair] = []
+    notes: list[str] = []
+    if not text.isascii():
+        for _ in range(MAX_ROUNDS):
+            spans = find_spans(current, HYPOTHESES)
+            keep = []
+            for s in spans:
+                if s.confidence >= min_confidence:
+                    keep.append(s)
+                else:
+                    withheld.append(s)
+                    notes.append(f"left {s.garbled!r} as it was: repair {s.repaired!r} under "
+                                 f"{s.layer} has confidence {s.confidence:.2f} < {min_confidence}")
+            if not keep:
+                break
+            fixes = tuple(_fix(s) for s in keep)
+            rounds.append(fixes)
+            current = _apply_fixes(current, fixes)
+    damage = find_damage(current)
+    for d in damage:
+        notes.append(f"{d.kind} at [{d.start}:{d.end}] {d.text!r}: the bytes are lost, left as is")
+    return Diagnosis(text, current if rounds else text, RepairPlan(tuple(rounds)),
+                     tuple(withheld), damage, tuple(notes))
+
+
+def repair_and_explain(text: str) -> tuple[str, RepairPlan]:
+    """Repair ``text`` and return the plan that did it (empty if nothing changed)."""
+    d = diagnose(text)
+    return d.repaired, d.plan
+
+
+def repair(text: str) -> str:
+    """Repair CJK mojibake in ``text``; correct text comes back as the same object.
+
+    >>> repair("鐢辨湀瑕佸ソ")
+    '由月要好'
+    """
+    return diagnose(text).repaired
