@@ -105,6 +105,12 @@ GUESS_PENALTY = 1.0
 BEAM = 4
 #: candidates tried for one character built from unknown bytes
 MAX_CANDIDATES = 300
+#: Work budget of one search (candidate x state expansions), linear in the
+#: text length so that no input makes the search super-linear.
+WORK_PER_CHAR = 400
+#: guesses re-ranked with word evidence (the rest keep their context score)
+RESCORE_TOP = 24
+WORK_BASE = 20000
 
 #: Extra log10 prior for an ASCII character rebuilt from a swallowed byte.
 #: Only bytes below 0x40 (or 0x7F) can be swallowed as a bad trail; among
@@ -158,6 +164,16 @@ class SpanRepair:
         for r in self.reconstructed:
             odds *= r.confidence
         return odds
+
+    @property
+    def least_sure_guess(self) -> float:
+        """Confidence of the weakest rebuilt character (1.0 if none)."""
+        return min((r.confidence for r in self.reconstructed), default=1.0)
+
+    @property
+    def gain_odds(self) -> float:
+        """Odds that the span is mojibake at all, from the score gain."""
+        return 1.0 / (1.0 + 10.0 ** (-min(self.gain, 50.0)))
 
     @property
     def lossy(self) -> bool:
@@ -307,7 +323,12 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         if old is None or score > old[0]:
             table[key] = (score, back)
 
+    budget = WORK_PER_CHAR * max(n, 1) + WORK_BASE
     for node in range(len(g.slot)):
+        if budget < 0:
+            # Too many unknown bytes to weigh them all: give up on this
+            # hypothesis rather than run long (the text stays as it is).
+            return []
         is_j = g.slot[node] is None
         k = g.char_at.get(node, -1)
         states = rep[node]
@@ -349,6 +370,7 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     if target is None:
                         target = rep[after] = {}
                     pen = GUESS_PENALTY if guess else 0.0
+                    budget -= len(cands) * len(states)
                     for ch, _data in cands:
                         cost = pen - (_guess_prior(ch, text) if guess else 0.0)
                         for last, (sc, _) in states.items():
@@ -429,9 +451,13 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
             continue
         left = (text[max(0, start - w):start] + "".join(cur[:i]))[-w:] or "\n"
         right = ("".join(cur[i + 1:]) + text[end:end + w])[:w]
-        pool = {c for c, _ in idx.match(pattern)} | {ch}
-        scored = sorted(((lm.fill_logp(left, c, right) + _guess_prior(c, text), c) for c in pool),
-                        reverse=True)
+        pool = {c for c, _ in idx.match(pattern)[:MAX_CANDIDATES]} | {ch}
+        # cheap character context first; word evidence for the front runners
+        quick = sorted(((lm.context_logp(left, c, right) + _guess_prior(c, text), c) for c in pool),
+                       reverse=True)
+        # (the rest, far behind on context alone, are left out of the mass)
+        scored = sorted(((lm.fill_logp(left, c, right) + _guess_prior(c, text), c)
+                         for _, c in quick[:RESCORE_TOP]), reverse=True)
         top, best = scored[0]
         mass = sum(10 ** (sc - top) for sc, _ in scored)
         cur[i] = best

@@ -25,10 +25,13 @@ from .errors import PlanSyntaxError
 from .layers import Layer
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
-           "SpanFix", "RepairPlan", "MIN_CONFIDENCE"]
+           "SpanFix", "RepairPlan", "MIN_CONFIDENCE", "MIN_GUESS_CONFIDENCE"]
 
-#: Spans less certain than this are reported by diagnose() but not applied.
-MIN_CONFIDENCE = 0.9
+#: A span is applied when the odds that it is mojibake at all reach this...
+MIN_CONFIDENCE = 0.99
+#: ...and each character rebuilt from lost bytes beats all its rivals
+#: together.  Weaker spans are reported by diagnose() but not applied.
+MIN_GUESS_CONFIDENCE = 0.5
 #: Rounds of search: a repaired span may itself be mojibake of an older layer.
 MAX_ROUNDS = 3
 
@@ -170,7 +173,9 @@ def _check_text(text: object) -> str:
 
 def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     """Find mojibake spans, their chains and repairs, and damage that cannot
-    be undone.  Nothing is changed that is less certain than ``min_confidence``.
+    be undone.  A span is applied only if the odds that it is mojibake reach
+    ``min_confidence`` and every rebuilt character is more likely than all its
+    rivals together; the rest are reported in ``withheld`` and ``notes``.
 
     >>> d = diagnose("涓?ok")
     >>> d.repaired, d.spans[0].layer
@@ -186,12 +191,13 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
             spans = find_spans(current, HYPOTHESES)
             keep = []
             for s in spans:
-                if s.confidence >= min_confidence:
+                if s.gain_odds >= min_confidence and s.least_sure_guess >= MIN_GUESS_CONFIDENCE:
                     keep.append(s)
                 else:
                     withheld.append(s)
                     notes.append(f"left {s.garbled!r} as it was: repair {s.repaired!r} under "
-                                 f"{s.layer} has confidence {s.confidence:.2f} < {min_confidence}")
+                                 f"{s.layer} is a guess (odds {s.gain_odds:.3f}, weakest rebuilt "
+                                 f"character {s.least_sure_guess:.2f})")
             if not keep:
                 break
             fixes = tuple(_fix(s) for s in keep)
