@@ -281,7 +281,15 @@ def _index(encoding: str) -> CandidateIndex:
     vocab = sorted(lm.vocabulary(), key=lm.unigram_logp, reverse=True)
     # a lost byte is often ASCII (the swallowed space or newline after a cut
     # character), whatever the model saw in training
-    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab))
+    extra = [chr(c) for lo, hi in _SYMBOL_BLOCKS for c in range(lo, hi)]
+    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab) + extra)
+
+
+#: Symbol blocks a lost byte may belong to although the model never saw them
+#: as text: rule and box lines, dashes and quotes, CJK and full-width marks.
+_SYMBOL_BLOCKS: tuple[tuple[int, int], ...] = (
+    (0x00A0, 0x0100), (0x2010, 0x2060), (0x2190, 0x2200), (0x2460, 0x24FF),
+    (0x2500, 0x2600), (0x3000, 0x3040), (0xFF01, 0xFF5F))
 
 
 _INDEX_LOCK = threading.Lock()
@@ -380,49 +388,65 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
 
 
 def _trace(text, hyp, g, rep, clean, lm) -> list[SpanRepair]:
+    """Walk the back-pointers of the best path and cut it into spans.
+
+    A run in repair mode is cut wherever it passed a garbled character
+    through unchanged (ASCII between two garbled stretches): each stretch is
+    a span of its own, verified and kept or dropped on its own.
+    """
     n = len(text)
     if not clean[n]:
         return []
-    last, (score, back) = max(clean[n].items(), key=lambda kv: kv[1][0])
-    # walk back, collecting steps in reverse
-    steps = []   # (mode, junction k or node, emitted, guess)
-    mode, pos = "C", n
+    last, (_score, back) = max(clean[n].items(), key=lambda kv: kv[1][0])
+    steps = []   # (kind, start node or k, end node, emitted, guess pattern)
+    mode, cur_node = "C", None
     while back is not None:
         bmode, bnode, blast, emitted, guess = back
-        if mode == "C" and bmode == "C" and emitted:
-            steps.append(("C", bnode, emitted, False))
+        if mode == "C" and bmode == "C":
             table = clean[bnode]
-        elif mode == "C" and bmode == "R":        # we left repair at junction
-            steps.append(("exit", bnode, "", False))
+        elif mode == "C" and bmode == "R":        # left repair mode at junction bnode
+            steps.append(("exit", bnode, None, "", None))
             table = rep[bnode]
-        elif mode == "R" and bmode == "C":        # entered repair at junction k
-            steps.append(("enter", bnode, "", False))
+        elif mode == "R" and bmode == "C":        # entered repair mode at char bnode
+            steps.append(("enter", bnode, None, "", None))
             table = clean[bnode]
-        else:                                       # repair char from node bnode
-            steps.append(("R", bnode, emitted, guess))
+        else:                                       # one character, bnode -> cur_node
+            steps.append(("R", bnode, cur_node, emitted, guess))
             table = rep[bnode]
+        cur_node = bnode if bmode == "R" else None
         mode = bmode
         back = table[blast][1]
-        last = blast
     steps.reverse()
-    spans: list[SpanRepair] = []
-    cur: list[tuple[str, bool]] = []
+    pieces: list[tuple[int, int, list]] = []
+    cur: list = []
     start = None
-    for kind, where, emitted, guess in steps:
+    for kind, a, b, emitted, guess in steps:
         if kind == "enter":
-            start, cur = where, []
+            start, cur = a, []
         elif kind == "R":
-            cur.append((emitted, guess))
+            ka, kb = g.char_at.get(a), g.char_at.get(b)
+            if ka is not None and kb == ka + 1 and emitted == text[ka] and guess is None:
+                if start is not None and start < ka:
+                    pieces.append((start, ka, cur))
+                start, cur = kb, []
+            else:
+                if start is None:
+                    start = ka
+                cur.append((emitted, guess))
         elif kind == "exit":
-            end = g.char_at[where]
-            garbled = text[start:end]
-            if start is not None and "".join(c for c, _ in cur) != garbled:
-                repaired, recon = _reconstructions(lm, hyp, text, start, end, cur)
-                gain = _gain(lm, text, start, end, repaired)
-                spans.append(SpanRepair(start, end, garbled, repaired,
-                                        Layer(hyp.encoding, FAMILIES[hyp.family].reencode[0]),
-                                        gain, recon))
+            end = g.char_at[a]
+            if start is not None and start < end:
+                pieces.append((start, end, cur))
             start = None
+    spans: list[SpanRepair] = []
+    for a, b, chars in pieces:
+        garbled = text[a:b]
+        if not chars or "".join(c for c, _ in chars) == garbled:
+            continue
+        repaired, recon = _reconstructions(lm, hyp, text, a, b, chars)
+        spans.append(SpanRepair(a, b, garbled, repaired,
+                                Layer(hyp.encoding, FAMILIES[hyp.family].reencode[0]),
+                                _gain(lm, text, a, b, repaired), recon))
     return spans
 
 
@@ -507,7 +531,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
         a, b = window
         for span in search(text[a:b], hyp, lm):
             span = _shift(span, a)
-            checked = verify(_trim(span), hyp, text)
+            checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is not None and _convincing(checked, lm):
                 found.append(checked)
     return _best_disjoint(found)
@@ -540,6 +564,27 @@ def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
 
 def _has_letter(text: str) -> bool:
     return any(ord(c) >= 0x80 and unicodedata.category(c)[0] == "L" for c in text)
+
+
+def _verify_or_retry(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
+    """Verify; if the best guesses do not re-garble exactly, try each guessed
+    character's runners-up in turn (a guess that no decoder could have lost
+    is not a repair)."""
+    checked = verify(span, hyp, text)
+    if checked is not None or not span.reconstructed:
+        return checked
+    chars = list(span.repaired)
+    for r in span.reconstructed:
+        for alt in r.alternatives:
+            trial = chars.copy()
+            trial[r.index] = alt
+            recon = tuple(x if x is not r else Reconstruction(r.index, alt, 0.0, ()) for x in span.reconstructed)
+            cand = SpanRepair(span.start, span.end, span.garbled, "".join(trial), span.layer,
+                              span.gain, recon)
+            checked = verify(cand, hyp, text)
+            if checked is not None:
+                return checked
+    return None
 
 
 def _shift(span: SpanRepair, by: int) -> SpanRepair:
