@@ -28,7 +28,7 @@ from functools import lru_cache
 from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes, char_lengths,
                           Follow, follows, marker_patterns)
 from .errors import LuanmaError
-from .layers import Layer
+from .layers import Layer, Plan
 from .model import LanguageModel, get_model
 from .variants import Variant, decode, get_variant, reencode
 
@@ -153,7 +153,7 @@ class SpanRepair:
     end: int
     garbled: str
     repaired: str
-    layer: Layer
+    layer: Layer | Plan          # a Plan when several layers were peeled off
     gain: float                               # log10 P(repair) - log10 P(garbled)
     reconstructed: tuple[Reconstruction, ...] = ()
 
@@ -493,9 +493,13 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
 
 def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
     """Keep a span only if some concrete decoder re-garbles it exactly --
-    together with the character after it, which a swallowing decoder may
-    have eaten or paired with the span's last byte."""
+    together with the ASCII character after it, which a swallowing decoder
+    may have eaten or paired with the span's last byte."""
     right = text[span.end:span.end + 1]
+    if right and ord(right) >= 0x80:
+        # a non-ASCII neighbour was not in the garbled byte stream (spliced
+        # text) or is itself garbled: check the span on its own
+        right = ""
     try:
         data = (span.repaired + right).encode(hyp.encoding)
     except UnicodeEncodeError:
@@ -516,7 +520,7 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
 
 
 def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-               lm: LanguageModel | None = None) -> list[SpanRepair]:
+               lm: LanguageModel | None = None, depth: int = 0) -> list[SpanRepair]:
     """Verified repaired spans of ``text`` under the best hypotheses.
 
     Hypotheses are tried in order; each may claim spans that no earlier one
@@ -532,9 +536,48 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
         for span in search(text[a:b], hyp, lm):
             span = _shift(span, a)
             checked = _verify_or_retry(_trim(span), hyp, text)
-            if checked is not None and _convincing(checked, lm):
+            if checked is None:
+                continue
+            if _convincing(checked, lm):
                 found.append(checked)
+            elif depth < MAX_DEPTH:
+                deeper = _compose(checked, hypotheses, lm, depth)
+                if deeper is not None:
+                    found.append(deeper)
     return _best_disjoint(found)
+
+
+#: Layers below the outermost one that a span may peel off (3 layers in all).
+MAX_DEPTH = 2
+
+
+def _compose(outer: SpanRepair, hypotheses: Sequence[Hypothesis], lm: LanguageModel,
+             depth: int) -> SpanRepair | None:
+    """A repair that is itself mojibake: peel the next layer off its result.
+
+    Undoing the outer layer of a two-layer chain gives text that is still
+    garbled and so is not convincing on its own; if searching that text
+    repairs it whole, the two steps together are one span.
+    """
+    inner = find_spans(outer.repaired, hypotheses, lm, depth + 1)
+    if not inner:
+        return None
+    out, pos = [], 0
+    for s in inner:
+        out.append(outer.repaired[pos:s.start])
+        out.append(s.repaired)
+        pos = s.end
+    out.append(outer.repaired[pos:])
+    final = "".join(out)
+    layers = tuple(inner[0].layer.layers if isinstance(inner[0].layer, Plan) else (inner[0].layer,))
+    layers += outer.layer.layers if isinstance(outer.layer, Plan) else (outer.layer,)
+    if any(str(s.layer) != str(inner[0].layer) for s in inner):
+        return None     # one span, one chain
+    # every extra layer must pay its way, so the simplest chain wins a tie
+    gain = lm.score(final) - lm.score(outer.garbled) - SPAN_PENALTY * (len(layers) - 1)
+    span = SpanRepair(outer.start, outer.end, outer.garbled, final, Plan(layers), gain,
+                      tuple(r for s in inner for r in s.reconstructed))
+    return span if _convincing(span, lm) else None
 
 
 #: A repair must also read better character by character, not only in
