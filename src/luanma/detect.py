@@ -48,6 +48,9 @@ class Family:
     name: str
     reencode: tuple[str, ...]
     verify: tuple[str, ...]
+    #: "bytes": seeds are multi-byte characters spread over garbled ones;
+    #: "markers": the garbled text is the original but for loss markers
+    seeds: str = "bytes"
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -72,6 +75,11 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("cp1251", ("cp1251:c1",), ("cp1251", "cp1251:c1")),
     Family("cp1250", ("cp1250:c1",), ("cp1250", "cp1250:c1")),
     Family("utf-8", ("utf-8:replace",), ("utf-8", "utf-8:replace", "utf-8:qmark")),
+    # UTF-8 read as windows-1252 with '?' for its five undefined bytes, saved
+    # back and read as UTF-8: a CJK character holding one of those bytes
+    # becomes U+FFFD and '?'s, the rest survives (Android string resources).
+    Family("cp1252-qmark-roundtrip", ("utf-8",),
+           ("utf-8 -> cp1252:qmark | cp1252 -> utf-8:replace",), seeds="markers"),
 )}
 
 
@@ -93,7 +101,7 @@ HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
     ("gbk", "cp437"), ("gbk", "cp850"), ("big5", "cp437"), ("shift_jis", "cp437"),
     ("euc_kr", "cp437"),
     ("gbk", "utf-8"), ("big5", "utf-8"), ("shift_jis", "utf-8"), ("euc_kr", "utf-8"),
-    ("euc_jp", "utf-8"),
+    ("euc_jp", "utf-8"), ("utf-8", "cp1252-qmark-roundtrip"),
 ))
 
 #: log10 cost of opening a repaired span: how much more probable the repair
@@ -201,7 +209,9 @@ def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[Sl
     for spec in family.reencode:
         opts.extend(tuple(b) for b in char_bytes(ch, get_variant(spec)) if tuple(b) not in opts)
     for spec in family.verify:
-        opts.extend(p for p in marker_patterns(ch, get_variant(spec), at_end) if p not in opts)
+        for step in spec.split("|"):
+            decoder = step.split("->")[-1].strip()
+            opts.extend(p for p in marker_patterns(ch, get_variant(decoder), at_end) if p not in opts)
     return tuple(opts) or None
 
 
@@ -510,12 +520,17 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
             return None
     for spec in FAMILIES[hyp.family].verify:
         try:
-            out = decode(data, spec).text
+            if "|" in spec:
+                out = Plan.parse(spec).apply(span.repaired + right).text
+                spec_layer: Layer | Plan = Plan.parse(spec)
+            else:
+                out = decode(data, spec).text
+                spec_layer = Layer(hyp.encoding, spec)
         except LuanmaError:  # a strict decoder refusing is just a non-match
             continue
         if out == span.garbled + right:
             return SpanRepair(span.start, span.end, span.garbled, span.repaired,
-                              Layer(hyp.encoding, spec), span.gain, span.reconstructed)
+                              spec_layer, span.gain, span.reconstructed)
     return None
 
 
@@ -657,6 +672,11 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
     if hyp.family == "utf-8" and "\ufffd" not in text:
         # legacy bytes almost never pass a UTF-8 decoder without a loss
         return None
+    if family.seeds == "markers":
+        marks = [i for i, ch in enumerate(text) if ch == "\ufffd"]
+        if not marks:
+            return None
+        return max(0, marks[0] - WINDOW_MARGIN), min(len(text), marks[-1] + 1 + WINDOW_MARGIN)
     if hyp.encoding != "utf-8":
         # legacy true encodings: any run of two reencodable high characters
         lo = hi = -1
