@@ -106,7 +106,19 @@ HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
 
 #: log10 cost of opening a repaired span: how much more probable the repair
 #: must be than the text as it stands.  Chosen on the development sets.
-SPAN_PENALTY = 6.0
+SPAN_PENALTY = 3.0
+#: Extra cost for a span glued to letters, digits or non-ASCII on either side.  A wrong
+#: decoder garbles every non-ASCII character of its stream, so real mojibake
+#: usually runs up to ASCII punctuation, spaces or the ends of the text; a
+#: short "repair" wedged between correct words is more likely a false alarm.
+ISOLATION_PENALTY = 6.0
+
+
+def _isolation(text: str, span: "SpanRepair") -> float:
+    for i in (span.start - 1, span.end):
+        if 0 <= i < len(text) and (ord(text[i]) >= 0x80 or unicodedata.category(text[i])[0] in "LN"):
+            return ISOLATION_PENALTY
+    return 0.0
 #: log10 cost of each character built from unknown bytes (a guess).
 GUESS_PENALTY = 1.0
 #: states kept per position; with a bigram model the best few suffice.
@@ -553,6 +565,8 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None:
                 continue
+            if checked.gain < SPAN_PENALTY + _isolation(text, checked):
+                continue
             if _convincing(checked, lm):
                 found.append(checked)
             elif depth < MAX_DEPTH:
@@ -614,7 +628,7 @@ def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
         return False
-    if len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6:
+    if len(set(g)) == 1 or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False
     after = lm.per_char(r)
     return after >= MIN_PER_CHAR and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
