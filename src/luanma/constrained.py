@@ -12,9 +12,9 @@ and asks :func:`candidates` which characters of the true encoding fit.
 >>> byte_options("涓", get_variant("gbk:win"))
 ((228, 184),)
 >>> opts = byte_options("?", get_variant("gbk:win"))
->>> opts[0], len(opts)        # a real '?' or a lead byte + a swallowed byte
-((63,), 2)
->>> sorted(c for c, _ in candidates("utf-8", (0xE4, 0xB8, frozenset(range(0xAD, 0xAF))), ["中", "丮", "中"]))
+>>> opts[0], len(opts)        # a real '?', a lead + a swallowed byte, or a lone 0xFF
+((63,), 3)
+>>> sorted(c for c, _ in candidates("utf-8", (0xE4, 0xB8, frozenset(range(0xAD, 0xAF))), ["中", "丮", "一"]))
 ['中', '丮']
 """
 
@@ -134,8 +134,8 @@ def _reverse_table(codec: str) -> dict[str, tuple[bytes, ...]]:
 def char_bytes(ch: str, variant: Variant) -> tuple[bytes, ...]:
     """All byte sequences that ``variant`` decodes to the character ``ch``.
 
-    >>> char_bytes("紐", get_variant("cp949"))   # one hanja, two codes
-    (b'\\xd2\\xef', b'\\xeb\\xaa')
+    >>> char_bytes("∵", get_variant("cp932"))   # NEC and IBM rows both have it
+    (b'\\x81\\xe6', b'\\x87\\x9a', b'\\xfa[')
     """
     out: list[bytes] = []
     if variant.double_byte:

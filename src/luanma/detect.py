@@ -12,7 +12,7 @@ by garbling it again with a concrete decoder variant: the repair is kept
 only if that reproduces the garbled span exactly.
 
 >>> [ (s.start, s.end, s.repaired) for s in find_spans("Sego 鍥炬爣 ok") ]
-[(5, 9, '图标')]
+[(5, 8, '图标')]
 """
 
 from __future__ import annotations
@@ -107,16 +107,19 @@ HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
 #: log10 cost of opening a repaired span: how much more probable the repair
 #: must be than the text as it stands.  Chosen on the development sets.
 SPAN_PENALTY = 3.0
-#: Extra cost for a span glued to letters, digits or non-ASCII on either side.  A wrong
-#: decoder garbles every non-ASCII character of its stream, so real mojibake
-#: usually runs up to ASCII punctuation, spaces or the ends of the text; a
-#: short "repair" wedged between correct words is more likely a false alarm.
+#: Extra cost for a span with a non-ASCII neighbour.  A wrong decoder
+#: garbles every non-ASCII character of its stream, so real mojibake runs up
+#: to ASCII or the ends of the text; a short "repair" wedged between correct
+#: CJK characters is more likely a false alarm.
 ISOLATION_PENALTY = 6.0
 
 
-def _isolation(text: str, span: "SpanRepair") -> float:
+def _isolation(text: str, span: "SpanRepair", hyp: "Hypothesis") -> float:
+    # Latin-looking mojibake (legacy CJK bytes shown as windows-1252) glued to
+    # ASCII letters is more likely an accented word: "APLICAÇÃO".
+    latin = get_variant(FAMILIES[hyp.family].reencode[0]).single_byte
     for i in (span.start - 1, span.end):
-        if 0 <= i < len(text) and (ord(text[i]) >= 0x80 or unicodedata.category(text[i])[0] in "LN"):
+        if 0 <= i < len(text) and (ord(text[i]) >= 0x80 or (latin and text[i].isalpha())):
             return ISOLATION_PENALTY
     return 0.0
 #: log10 cost of each character built from unknown bytes (a guess).
@@ -560,19 +563,29 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
         if window is None:
             continue
         a, b = window
+        weak: list[SpanRepair] = []
+        strong = 0
         for span in search(text[a:b], hyp, lm):
             span = _shift(span, a)
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None:
                 continue
-            if checked.gain < SPAN_PENALTY + _isolation(text, checked):
+            if checked.gain < SPAN_PENALTY + _isolation(text, checked, hyp):
+                if checked.gain > 0:
+                    weak.append(checked)
                 continue
             if _convincing(checked, lm):
                 found.append(checked)
+                strong += 1
             elif depth < MAX_DEPTH:
                 deeper = _compose(checked, hypotheses, lm, depth)
                 if deeper is not None:
                     found.append(deeper)
+        if strong:
+            # One wrong decoder garbles its whole stream: once it is proven
+            # in this text, its short pieces between ASCII need no more proof
+            # than being better than what stands there.
+            found.extend(w for w in weak if _convincing(w, lm))
     return _best_disjoint(found)
 
 
@@ -628,7 +641,7 @@ def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
         return False
-    if len(set(g)) == 1 or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
+    if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False
     after = lm.per_char(r)
     return after >= MIN_PER_CHAR and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN

@@ -9,7 +9,7 @@ True
 >>> fixed
 '## 为什么需要 Sego'
 >>> print(plan)
-[2:13] utf-8 -> gbk:win '涓轰粈涔堥渶瑕?' -> '为什么需要 ' (1 reconstructed)
+[3:11] utf-8 -> gbk:win '涓轰粈涔堥渶瑕?' -> '为什么需要 ' (2 reconstructed)
 >>> RepairPlan.from_json(plan.to_json()).apply("## 涓轰粈涔堥渶瑕?Sego") == fixed
 True
 """
@@ -177,9 +177,11 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     ``min_confidence`` and every rebuilt character is more likely than all its
     rivals together; the rest are reported in ``withheld`` and ``notes``.
 
-    >>> d = diagnose("涓?ok")
+    >>> d = diagnose("## 涓轰粈涔堥渶瑕?Sego")
     >>> d.repaired, d.spans[0].layer
-    ('中 ok', 'utf-8 -> gbk:win')
+    ('## 为什么需要 Sego', 'utf-8 -> gbk:win')
+    >>> diagnose("锟斤拷锟斤拷").notes[0]
+    "kunkaokao at [0:6] '锟斤拷锟斤拷': the bytes are lost, left as is"
     """
     _check_text(text)
     current = text
