@@ -184,32 +184,95 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     "kunkaokao at [0:6] '锟斤拷锟斤拷': the bytes are lost, left as is"
     """
     _check_text(text)
-    current = text
-    rounds: list[tuple[SpanFix, ...]] = []
-    withheld: list[SpanRepair] = []
-    notes: list[str] = []
-    if not text.isascii():
-        for _ in range(MAX_ROUNDS):
-            spans = find_spans(current, HYPOTHESES)
-            keep = []
-            for s in spans:
-                if s.gain_odds >= min_confidence and s.least_sure_guess >= MIN_GUESS_CONFIDENCE:
-                    keep.append(s)
-                else:
-                    withheld.append(s)
-                    notes.append(f"left {s.garbled!r} as it was: repair {s.repaired!r} under "
-                                 f"{s.layer} is a guess (odds {s.gain_odds:.3f}, weakest rebuilt "
-                                 f"character {s.least_sure_guess:.2f})")
-            if not keep:
-                break
-            fixes = tuple(_fix(s) for s in keep)
-            rounds.append(fixes)
-            current = _apply_fixes(current, fixes)
+    if text.isascii():
+        return Diagnosis(text, text, RepairPlan())
+    rounds, withheld, notes = _search(text, min_confidence)
+    # ftfy's encoding repair goes first on a second path; the path whose
+    # result the language model prefers wins (ftfy knows Latin mojibake, the
+    # CJK search knows CJK; each may misread the other's).
+    latin = _latin_pass(text)
+    if latin is not None:
+        first = _apply_fixes(text, (latin,))
+        more, withheld2, notes2 = _search(first, min_confidence)
+        alt_rounds = [(latin,)] + more
+        if not _CJK.search(first) or _score(RepairPlan(tuple(alt_rounds)).apply(text)) > _score(
+                RepairPlan(tuple(rounds)).apply(text)):
+            # where ftfy's repair leaves no CJK at all, the text is Latin,
+            # Cyrillic, Greek...: ftfy's domain, whatever the CJK search says
+            rounds, withheld, notes = alt_rounds, withheld2, notes2
+    current = RepairPlan(tuple(rounds)).apply(text)
     damage = find_damage(current)
+    notes = list(notes)
     for d in damage:
         notes.append(f"{d.kind} at [{d.start}:{d.end}] {d.text!r}: the bytes are lost, left as is")
     return Diagnosis(text, current if rounds else text, RepairPlan(tuple(rounds)),
                      tuple(withheld), damage, tuple(notes))
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+
+
+def _score(text: str) -> float:
+    from .model import get_model
+
+    return get_model().score(text)
+
+
+def _search(text: str, min_confidence: float
+            ) -> tuple[list[tuple[SpanFix, ...]], list[SpanRepair], list[str]]:
+    """Rounds of CJK chain search; each round works on the last one's output."""
+    current = text
+    rounds: list[tuple[SpanFix, ...]] = []
+    withheld: list[SpanRepair] = []
+    notes: list[str] = []
+    for _ in range(MAX_ROUNDS):
+        keep = []
+        for s in find_spans(current, HYPOTHESES):
+            if s.gain_odds >= min_confidence and s.least_sure_guess >= MIN_GUESS_CONFIDENCE:
+                keep.append(s)
+            else:
+                withheld.append(s)
+                notes.append(f"left {s.garbled!r} as it was: repair {s.repaired!r} under "
+                             f"{s.layer} is a guess (odds {s.gain_odds:.3f}, weakest rebuilt "
+                             f"character {s.least_sure_guess:.2f})")
+        if not keep:
+            break
+        fixes = tuple(_fix(s) for s in keep)
+        rounds.append(fixes)
+        current = _apply_fixes(current, fixes)
+    return rounds, withheld, notes
+
+
+def _latin_pass(text: str) -> SpanFix | None:
+    """Latin-script mojibake is ftfy's job: its encoding repair only, after
+    the CJK search, and only where the language model agrees it helps.
+
+    ftfy's other fixes (quotes, full-width punctuation, ...) would rewrite
+    correct CJK text, so they are never applied.
+    """
+    if text.isascii():
+        return None
+    import ftfy
+
+    fixed, steps = ftfy.fix_encoding_and_explain(text)
+    if fixed == text or not steps:
+        return None
+    from .model import get_model
+
+    lm = get_model()
+    a = 0
+    while a < min(len(text), len(fixed)) and text[a] == fixed[a]:
+        a += 1
+    b = 0
+    while b < min(len(text), len(fixed)) - a and text[-1 - b] == fixed[-1 - b]:
+        b += 1
+    old, new = text[a:len(text) - b], fixed[a:len(fixed) - b]
+    left = text[max(0, a - 4):a] or "\n"
+    right = text[len(text) - b:][:4]
+    if lm.score(new + right, left) <= lm.score(old + right, left):
+        return None
+    plan = "ftfy: " + ", ".join(f"{s[0]} {s[1]}" for s in steps)
+    return SpanFix(a, len(text) - b, plan, old, new, 1.0)
 
 
 def repair_and_explain(text: str) -> tuple[str, RepairPlan]:
