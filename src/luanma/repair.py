@@ -195,10 +195,11 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
         first = _apply_fixes(text, (latin,))
         more, withheld2, notes2 = _search(first, min_confidence)
         alt_rounds = [(latin,)] + more
-        if not _CJK.search(first) or _score(RepairPlan(tuple(alt_rounds)).apply(text)) > _score(
-                RepairPlan(tuple(rounds)).apply(text)):
-            # where ftfy's repair leaves no CJK at all, the text is Latin,
-            # Cyrillic, Greek...: ftfy's domain, whatever the CJK search says
+        ours = RepairPlan(tuple(rounds)).apply(text)
+        theirs = RepairPlan(tuple(alt_rounds)).apply(text)
+        if (not _CJK.search(first) and _cjk_share(ours) < 0.5) or _score(theirs) > _score(ours):
+            # where ftfy's repair leaves no CJK and ours is not mostly CJK,
+            # the text is Latin, Cyrillic, Greek...: ftfy's domain
             rounds, withheld, notes = alt_rounds, withheld2, notes2
     current = RepairPlan(tuple(rounds)).apply(text)
     damage = find_damage(current)
@@ -210,6 +211,11 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+
+
+def _cjk_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(1 for c in letters if _CJK.match(c)) / max(len(letters), 1)
 
 
 def _score(text: str) -> float:
