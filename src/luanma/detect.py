@@ -133,6 +133,9 @@ MAX_CANDIDATES = 300
 WORK_PER_CHAR = 400
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
+#: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
+MAX_JOINT = 3
+JOINT_TOP = 8
 WORK_BASE = 20000
 
 #: Extra log10 prior for an ASCII character rebuilt from a swallowed byte.
@@ -484,33 +487,51 @@ def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> 
 
 
 def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Reconstruction, ...]]:
-    """Re-rank each guessed character with wider context and word evidence.
+    """Re-rank guessed characters with wider context and word evidence.
 
-    The Viterbi pass sees one character of context; here every character that
-    fits the same byte slots competes under :meth:`LanguageModel.fill_logp`
-    (trigram context plus the word lexicon), and the share of probability
-    mass the winner holds is its confidence.
+    The Viterbi pass sees one character of context; here every character
+    that fits the same byte slots competes under
+    :meth:`LanguageModel.fill_logp` (trigram context plus the word lexicon).
+    Guesses standing side by side are ranked together, so a two-character
+    word can win even when neither half would alone.  The share of
+    probability mass the winner holds is its confidence.
     """
-    out = []
+    out: list[Reconstruction] = []
     cur = [c for c, _ in chars]
     idx = _candidate_index(hyp.encoding)
     w = 6
-    for i, (ch, pattern) in enumerate(chars):
-        if pattern is None:
+    i = 0
+    while i < len(chars):
+        if chars[i][1] is None:
+            i += 1
             continue
+        j = i
+        while j < len(chars) and chars[j][1] is not None and j - i < MAX_JOINT:
+            j += 1
         left = (text[max(0, start - w):start] + "".join(cur[:i]))[-w:] or "\n"
-        right = ("".join(cur[i + 1:]) + text[end:end + w])[:w]
-        pool = {c for c, _ in idx.match(pattern)[:MAX_CANDIDATES]} | {ch}
-        # cheap character context first; word evidence for the front runners
-        quick = sorted(((lm.context_logp(left, c, right) + _guess_prior(c, text), c) for c in pool),
-                       reverse=True)
+        right = ("".join(cur[j:]) + text[end:end + w])[:w]
+        pools = []
+        for k in range(i, j):
+            pool = {c for c, _ in idx.match(chars[k][1])[:MAX_CANDIDATES]} | {cur[k]}
+            # cheap character context first; word evidence for the front runners
+            lk = (left + "".join(cur[i:k]))[-w:]
+            rk = ("".join(cur[k + 1:j]) + right)[:w]
+            quick = sorted(pool, key=lambda c: -(lm.context_logp(lk, c, rk) + _guess_prior(c, text)))
+            pools.append(quick[:RESCORE_TOP if j - i == 1 else JOINT_TOP])
+        combos = [""]
+        for pool in pools:
+            combos = [x + c for x in combos for c in pool]
+        prior = {c: _guess_prior(c, text) for pool in pools for c in pool}
         # (the rest, far behind on context alone, are left out of the mass)
-        scored = sorted(((lm.fill_logp(left, c, right) + _guess_prior(c, text), c)
-                         for _, c in quick[:RESCORE_TOP]), reverse=True)
+        scored = sorted(((lm.fill_logp(left, combo, right) + sum(prior[c] for c in combo), combo)
+                         for combo in combos), reverse=True)
         top, best = scored[0]
-        mass = sum(10 ** (sc - top) for sc, _ in scored)
-        cur[i] = best
-        out.append(Reconstruction(i, best, 1.0 / mass, tuple(c for _, c in scored[1:4])))
+        conf = 1.0 / sum(10 ** (sc - top) for sc, _ in scored)
+        for k in range(i, j):
+            cur[k] = best[k - i]
+            alts = tuple(dict.fromkeys(c[k - i] for _, c in scored[1:] if c[k - i] != best[k - i]))[:3]
+            out.append(Reconstruction(k, cur[k], conf, alts))
+        i = j
     return "".join(cur), tuple(out)
 
 
@@ -584,8 +605,10 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
         if strong:
             # One wrong decoder garbles its whole stream: once it is proven
             # in this text, its short pieces between ASCII need no more proof
-            # than being better than what stands there.
+            # than being better than what stands there, and a non-ASCII
+            # character touching a proven span was garbled with it.
             found.extend(w for w in weak if _convincing(w, lm))
+            found = [_extend(x, hyp, text, lm) if _same_hyp(x, hyp) else x for x in found]
     return _best_disjoint(found)
 
 
@@ -649,6 +672,42 @@ def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
 
 def _has_letter(text: str) -> bool:
     return any(ord(c) >= 0x80 and unicodedata.category(c)[0] == "L" for c in text)
+
+
+def _same_hyp(span: SpanRepair, hyp: Hypothesis) -> bool:
+    return isinstance(span.layer, Layer) and span.layer.encoding == hyp.encoding and any(
+        get_variant(v).name == span.layer.decoding for v in FAMILIES[hyp.family].verify)
+
+
+def _extend(span: SpanRepair, hyp: Hypothesis, text: str, lm: LanguageModel) -> SpanRepair:
+    """Grow a proven span over neighbours that decode on their own."""
+    family = FAMILIES[hyp.family]
+
+    def alone(ch: str) -> str | None:
+        if ord(ch) < 0x80:
+            return None
+        for spec in family.reencode:
+            for data in char_bytes(ch, get_variant(spec)):
+                try:
+                    out = data.decode(hyp.encoding)
+                except UnicodeDecodeError:
+                    continue
+                if out != ch and (out.isspace() or lm.per_char(out) >= lm.per_char(ch) + MIN_PER_CHAR_GAIN):
+                    # a garbled NBSP (聽) or a character that reads far better
+                    return out
+        return None
+
+    a, b, rep = span.start, span.end, span.repaired
+    while a > 0 and (x := alone(text[a - 1])) is not None:
+        a, rep = a - 1, x + rep
+    while b < len(text) and (x := alone(text[b])) is not None:
+        b, rep = b + 1, rep + x
+    if (a, b) == (span.start, span.end):
+        return span
+    grown = SpanRepair(a, b, text[a:b], rep, span.layer, span.gain,
+                       tuple(Reconstruction(r.index + (span.start - a), r.char, r.confidence,
+                                            r.alternatives) for r in span.reconstructed))
+    return verify(grown, hyp, text) or span
 
 
 def _verify_or_retry(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
