@@ -98,3 +98,16 @@ def test_realworld_lossless_lines_beat_a_floor() -> None:
     # measured 169/215 on the full set (benchmarks/accuracy.py --realworld)
     assert exact >= 0.7 * len(rows)
     assert worse == 0
+
+
+def test_repair_bytes_strict_names_the_offset_and_lenient_keeps_it_visible() -> None:
+    from luanma import UndecodableBytesError, repair_bytes
+
+    data = "内存小了点，不过现在内存便宜！需要将操作系统重装".encode("gbk") + b"\xff\xfe"
+    with pytest.raises(UndecodableBytesError) as info:
+        repair_bytes(data, strict=True)
+    assert info.value.offset >= len(data) - 2
+    r = repair_bytes(data)
+    assert r.text.startswith("内存小了点") and "\ufffd" in r.text and r.undecodable
+    with pytest.raises(TypeError):
+        repair_bytes("text")  # type: ignore[arg-type]

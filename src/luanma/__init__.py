@@ -20,12 +20,15 @@ from .errors import (
     UnrepresentableError,
 )
 from .layers import Corruption, Layer, LayerLoss, Plan, corrupt
+from .bytes_io import BytesRepair, repair_bytes
 from .repair import Diagnosis, RepairPlan, SpanFix, diagnose, repair, repair_and_explain
 from .variants import Loss, decode, get_variant, reencode
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BytesRepair",
+    "repair_bytes",
     "Diagnosis",
     "RepairPlan",
     "SpanFix",
