@@ -65,7 +65,8 @@ def repair_bytes(data: bytes, strict: bool = False) -> BytesRepair:
     return BytesRepair(fixed, encoding, round(confidence, 3), tuple(bad), plan)
 
 
-_FALLBACKS = ("utf-8", "gb18030", "big5", "shift_jis", "euc_kr", "cp1252")
+# (no single-byte page: those decode anything, which proves nothing)
+_FALLBACKS = ("utf-8", "gb18030", "big5", "shift_jis", "euc_kr")
 
 
 def _fewest_errors(data: bytes) -> str:
