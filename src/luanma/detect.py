@@ -657,12 +657,17 @@ MIN_PER_CHAR = -4.5
 def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
     """Structural sanity on top of the scores.
 
-    Symbols that turn into other symbols carry no evidence either way, and a
+    A span more guessed than decoded is not kept (the bytes are gone; see
+    :func:`luanma.repair.find_damage`).  Symbols that turn into other symbols
+    carry no evidence either way, and a
     run of one repeated character is decoration (a rule line, ``┄┄┄``) or
     irrecoverable filler (``烫烫烫``), never a sign of a wrong decoder.
     """
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
+        return False
+    if 2 * len(span.reconstructed) > len(r):
+        # mostly rebuilt from lost bytes: that is invention, not repair
         return False
     if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False
