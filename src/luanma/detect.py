@@ -107,6 +107,9 @@ HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
 #: log10 cost of opening a repaired span: how much more probable the repair
 #: must be than the text as it stands.  Chosen on the development sets.
 SPAN_PENALTY = 3.0
+#: The search itself opens spans more cheaply, so that short pieces reach the
+#: checks below; only spans that pass SPAN_PENALTY prove a hypothesis.
+SEARCH_PENALTY = 1.0
 #: Extra cost for a span with a non-ASCII neighbour.  A wrong decoder
 #: garbles every non-ASCII character of its stream, so real mojibake runs up
 #: to ASCII or the ends of the text; a short "repair" wedged between correct
@@ -333,7 +336,7 @@ _Back = tuple
 
 
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
-           span_penalty: float = SPAN_PENALTY) -> list[SpanRepair]:
+           span_penalty: float = SEARCH_PENALTY) -> list[SpanRepair]:
     """Best repair of ``text`` under one hypothesis; spans not yet verified."""
     lm = lm or get_model()
     family = FAMILIES[hyp.family]
@@ -578,14 +581,14 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     claimed.  Returned spans do not overlap and are sorted by position.
     """
     lm = lm or get_model()
-    found: list[SpanRepair] = []
+    by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     for hyp in hypotheses:
         window = _seed_window(text, hyp)
         if window is None:
             continue
         a, b = window
+        found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
-        strong = 0
         for span in search(text[a:b], hyp, lm):
             span = _shift(span, a)
             checked = _verify_or_retry(_trim(span), hyp, text)
@@ -597,19 +600,30 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
                 continue
             if _convincing(checked, lm):
                 found.append(checked)
-                strong += 1
-            elif depth < MAX_DEPTH:
+                continue
+            if checked.gain > 0:
+                weak.append(checked)
+            if depth < MAX_DEPTH:
                 deeper = _compose(checked, hypotheses, lm, depth)
                 if deeper is not None:
                     found.append(deeper)
-        if strong:
+        if found:
             # One wrong decoder garbles its whole stream: once it is proven
             # in this text, its short pieces between ASCII need no more proof
             # than being better than what stands there, and a non-ASCII
             # character touching a proven span was garbled with it.
-            found.extend(w for w in weak if _convincing(w, lm))
+            found.extend(w for w in weak if _convincing(w, lm, proven=True))
             found = [_extend(x, hyp, text, lm) if _same_hyp(x, hyp) else x for x in found]
-    return _best_disjoint(found)
+            by_hyp[hyp] = found
+    # ...and one wrong decoder saw one byte stream: under each family keep the
+    # true encoding that explains the most, not a patchwork of several.
+    best: dict[str, tuple[float, Hypothesis]] = {}
+    for hyp, spans in by_hyp.items():
+        total = sum(x.gain for x in spans)
+        if hyp.family not in best or total > best[hyp.family][0]:
+            best[hyp.family] = (total, hyp)
+    keep = {hyp for _, hyp in best.values()}
+    return _best_disjoint([x for hyp, spans in by_hyp.items() if hyp in keep for x in spans])
 
 
 #: Layers below the outermost one that a span may peel off (3 layers in all).
@@ -654,7 +668,7 @@ MIN_PER_CHAR_GAIN = 1.0
 MIN_PER_CHAR = -4.5
 
 
-def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
+def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False) -> bool:
     """Structural sanity on top of the scores.
 
     A span more guessed than decoded is not kept (the bytes are gone; see
@@ -672,7 +686,9 @@ def _convincing(span: SpanRepair, lm: LanguageModel) -> bool:
     if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False
     after = lm.per_char(r)
-    return after >= MIN_PER_CHAR and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
+    # once the hypothesis is proven in this text, a piece need not also read
+    # like common text on its own (the model is thin on Korean, for one)
+    return (proven or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
 
 
 def _has_letter(text: str) -> bool:
