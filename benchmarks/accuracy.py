@@ -143,44 +143,47 @@ def run_cases(name: str, cases: Iterable[tuple[str, str, set[int] | None]]) -> R
     return row
 
 
+def _garbled(pieces, plan: str, n: int, keep):
+    """Garble ``(original, before, piece, after)`` items with ``plan`` until
+    ``n`` cases pass ``keep(piece, corruption)``; yield (original, garbled,
+    corruption)."""
+    made = 0
+    for original, before, piece, after in pieces:
+        try:
+            c = corrupt(piece, plan)
+        except (UnrepresentableError, UndecodableBytesError):
+            continue            # this text cannot pass through that decoder
+        if c.text == piece or not keep(piece, c):
+            continue
+        yield original, before + c.text + after, c
+        made += 1
+        if made >= n:
+            return
+
+
 def whole(texts: list[str], plan: str, n: int, rng: random.Random, lossy: bool,
           max_len: int = 300, enc: str = "utf-8"):
     """Whole documents garbled by ``plan``; lossless rows keep lossless cases."""
     pool = [t for t in texts if 4 <= len(t) <= max_len]
     rng.shuffle(pool)
-    made = 0
-    for t in pool:
-        try:
-            c = corrupt(t, plan)
-        except (UnrepresentableError, UndecodableBytesError):
-            continue
-        if c.text == t or c.lossy != lossy:
-            continue
-        yield t, c.text, (lost_chars(t, c, enc) if lossy else None)
-        made += 1
-        if made >= n:
-            return
+    for t, g, c in _garbled(((t, "", t, "") for t in pool), plan, n,
+                            lambda _p, c: c.lossy == lossy):
+        yield t, g, (lost_chars(t, c, enc) if lossy else None)
 
 
 def spans(texts: list[str], plan: str, n: int, rng: random.Random, min_len: int = 6):
     """A garbled span of >= min_len garbled characters inside clean text."""
-    made = 0
     pool = [t for t in texts if len(t) >= 20]
     rng.shuffle(pool)
-    for t in pool:
+
+    def cut(t: str):
         a = rng.randrange(0, len(t) - 8)
         b = min(len(t), a + rng.randint(4, 20))
-        mid = t[a:b]
-        try:
-            c = corrupt(mid, plan)
-        except (UnrepresentableError, UndecodableBytesError):
-            continue
-        if c.lossy or len(c.text) < min_len or c.text == mid:
-            continue
-        yield t, t[:a] + c.text + t[b:], None
-        made += 1
-        if made >= n:
-            return
+        return t, t[:a], t[a:b], t[b:]
+
+    for t, g, _c in _garbled(map(cut, pool), plan, n,
+                             lambda _p, c: not c.lossy and len(c.text) >= min_len):
+        yield t, g, None
 
 
 def short(texts: list[str], plan: str, n: int, rng: random.Random):
@@ -188,18 +191,8 @@ def short(texts: list[str], plan: str, n: int, rng: random.Random):
     import re
     runs = [m.group() for t in texts for m in re.finditer(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]{2,10}", t)]
     rng.shuffle(runs)
-    made = 0
-    for r in runs:
-        try:
-            c = corrupt(r, plan)
-        except (UnrepresentableError, UndecodableBytesError):
-            continue
-        if c.lossy or c.text == r:
-            continue
-        yield r, c.text, None
-        made += 1
-        if made >= n:
-            return
+    for r, g, _c in _garbled(((r, "", r, "") for r in runs), plan, n, lambda _p, c: not c.lossy):
+        yield r, g, None
 
 
 def clean_row(name: str, texts: Iterable[str]) -> Row:
