@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from luanma import corrupt
 from conftest import chain_to_plan, read_jsonl, shared_file

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Union
 
 from .errors import LossyTextError, UnrepresentableError
-from .variants import Variant, get_variant, reencode
+from .variants import Variant, get_variant, reencode  # noqa: F401  (get_variant: doctests)
 
 __all__ = ["Slot", "SlotPath", "Follow", "follows", "byte_options", "char_bytes", "marker_patterns",
            "char_lengths", "candidates", "CandidateIndex", "lead_bytes"]
@@ -283,6 +283,3 @@ def candidates(encoding: str, pattern: SlotPath, vocabulary: Iterable[str] | Non
         index = CandidateIndex(encoding, vocabulary or ())
     return index.match(pattern)
 
-
-def variant_of(spec: str | Variant) -> Variant:
-    return spec if isinstance(spec, Variant) else get_variant(spec)

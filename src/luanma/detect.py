@@ -17,7 +17,6 @@ only if that reproduces the garbled span exactly.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 import threading
@@ -30,7 +29,7 @@ from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes
 from .errors import LuanmaError
 from .layers import Layer, Plan
 from .model import LanguageModel, get_model
-from .variants import Variant, decode, get_variant, reencode
+from .variants import decode, get_variant
 
 __all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair",
            "find_spans", "search"]

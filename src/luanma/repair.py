@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 from .detect import HYPOTHESES, SpanRepair, find_spans
 from .errors import PlanSyntaxError
-from .layers import Layer
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
            "SpanFix", "RepairPlan", "MIN_CONFIDENCE", "MIN_GUESS_CONFIDENCE"]
