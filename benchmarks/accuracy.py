@@ -17,6 +17,7 @@ and ftfy.fix_text's exact rate on the same cases.
 from __future__ import annotations
 
 import argparse
+import bisect
 import difflib
 import json
 import random
@@ -69,7 +70,6 @@ def lost_chars(original: str, c: luanma.Corruption, encoding: str) -> set[int]:
         starts.append(pos)
         pos += len(ch.encode(encoding))
     hit: set[int] = set()
-    import bisect
     for ll in c.losses:
         loss = ll.loss
         if ll.layer != 0 or loss.offset < 0:

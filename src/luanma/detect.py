@@ -17,6 +17,7 @@ only if that reproduces the garbled span exactly.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 import threading
@@ -188,7 +189,7 @@ class SpanRepair:
     @property
     def confidence(self) -> float:
         """How sure the repair is, 0..1: the span's odds, times its guesses'."""
-        odds = 1.0 / (1.0 + 10.0 ** (-min(self.gain, 50.0)))
+        odds = self.gain_odds
         for r in self.reconstructed:
             odds *= r.confidence
         return odds
@@ -576,8 +577,10 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
                lm: LanguageModel | None = None, depth: int = 0) -> list[SpanRepair]:
     """Verified repaired spans of ``text`` under the best hypotheses.
 
-    Hypotheses are tried in order; each may claim spans that no earlier one
-    claimed.  Returned spans do not overlap and are sorted by position.
+    Every hypothesis with seeds in ``text`` is searched; under each wrong
+    decoder only the true encoding that explains the most is kept, and of
+    overlapping spans the set with the largest total gain wins.  Returned
+    spans do not overlap and are sorted by position.
     """
     lm = lm or get_model()
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
@@ -852,7 +855,6 @@ def _best_disjoint(spans: list[SpanRepair]) -> list[SpanRepair]:
     spans = sorted(spans, key=lambda s: (s.end, s.start))
     best: list[tuple[float, list[SpanRepair]]] = [(0.0, [])]
     ends = [0]
-    import bisect
     for s in spans:
         j = bisect.bisect_right(ends, s.start) - 1
         take = best[j][0] + s.gain, best[j][1] + [s]
