@@ -435,20 +435,9 @@ def build(trigrams: bool) -> Tuple[bytes, dict]:
         p = (v + types[a] * puni(b)) / (ctx_c[a] + types[a])
         gain = v * abs(math.log10(p) - math.log10(lam[a] * puni(b)))
         scored.append((-gain, key, p))
-    scored.sort()
-    kept = scored[:BI_MAX]
-    print(f"bigrams {len(scored)} -> {len(kept)} kept", file=sys.stderr)
-
-    by_ctx: Dict[str, List[Tuple[str, float]]] = defaultdict(list)
-    for _, key, p in kept:
-        by_ctx[key[0]].append((key[1], p))
+    by_ctx = _keep_best(scored, BI_MAX, "bigrams")
     ctx_chars = sorted(by_ctx)
-    alphas = {}
-    for a in ctx_chars:
-        fol = by_ctx[a]
-        num = 1.0 - sum(p for _, p in fol)
-        den = 1.0 - sum(puni(b) for b, _ in fol)
-        alphas[a] = max(num, 1e-9) / max(den, 1e-9)
+    alphas = {a: _backoff_weight(by_ctx[a], puni) for a in ctx_chars}
 
     sections: List[Tuple[str, str, bytes]] = [
         ("uni_chars", "utf8", "".join(c for c, _ in uni_sorted).encode()),
@@ -472,7 +461,7 @@ def build(trigrams: bool) -> Tuple[bytes, dict]:
         "unk_mass": UNK_MASS,
         "sections": [[name, kind, len(data)] for name, kind, data in sections],
         "counts": {"unigrams": len(uni_sorted), "contexts": len(ctx_chars),
-                   "bigrams": len(kept), "trigrams": n_tri},
+                   "bigrams": sum(len(f) for f in by_ctx.values()), "trigrams": n_tri},
         "sources": SOURCE_NOTES,
         "attribution": ATTRIBUTION,
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
@@ -558,20 +547,31 @@ def build_trigrams(tri_c, by_ctx, alphas, puni):
         p = (v + types2[ab] * pb) / (ctx2[ab] + types2[ab])
         gain = v * abs(math.log10(p) - math.log10(lam * pb))
         scored.append((-gain, key, p))
-    scored.sort()
-    kept = scored[:TRI_MAX]
-    print(f"trigrams {len(scored)} -> {len(kept)} kept", file=sys.stderr)
-    by2: Dict[str, List[Tuple[str, float]]] = defaultdict(list)
-    for _, key, p in kept:
-        by2[key[:2]].append((key[2], p))
+    by2 = _keep_best(scored, TRI_MAX, "trigrams")
     ctxs = sorted(by2, key=_key)
-    betas = []
-    for ab in ctxs:
-        fol = by2[ab]
-        num = 1.0 - sum(p for _, p in fol)
-        den = 1.0 - sum(pbi(ab[1], c) for c, _ in fol)
-        betas.append(max(num, 1e-9) / max(den, 1e-9))
-    return _grouped("tri", {ab: by2[ab] for ab in ctxs}, dict(zip(ctxs, betas))), len(kept)
+    betas = [_backoff_weight(by2[ab], lambda c, a=ab[1]: pbi(a, c)) for ab in ctxs]
+    return (_grouped("tri", {ab: by2[ab] for ab in ctxs}, dict(zip(ctxs, betas))),
+            sum(len(f) for f in by2.values()))
+
+
+def _keep_best(scored: list, limit: int, label: str) -> Dict[str, List[Tuple[str, float]]]:
+    """Keep the ``limit`` n-grams whose pruning costs most (``scored`` holds
+    ``(-gain, key, p)``), grouped by context: key[:-1] -> [(key[-1], p)]."""
+    scored.sort()
+    kept = scored[:limit]
+    print(f"{label} {len(scored)} -> {len(kept)} kept", file=sys.stderr)
+    groups: Dict[str, List[Tuple[str, float]]] = defaultdict(list)
+    for _, key, p in kept:
+        groups[key[:-1]].append((key[-1], p))
+    return groups
+
+
+def _backoff_weight(followers: List[Tuple[str, float]], lower) -> float:
+    """Witten-Bell backoff weight: the mass the kept followers leave, over
+    the mass the lower order gives everything else."""
+    num = 1.0 - sum(p for _, p in followers)
+    den = 1.0 - sum(lower(c) for c, _ in followers)
+    return max(num, 1e-9) / max(den, 1e-9)
 
 
 def _grouped(prefix: str, groups: Dict[str, List[Tuple[str, float]]],
