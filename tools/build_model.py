@@ -307,30 +307,27 @@ class Counts:
 
     def running(self, lines: Iterable[str], w: float = 1.0) -> None:
         """Lines of running text: "\\n" starts and ends each line."""
-        uni, bi, tri = self.uni, self.bi, self.tri
         for line in lines:
-            s = "\n" + line + "\n"
-            for c in s[1:]:
-                uni[c] += w
-            for i in range(len(s) - 1):
-                bi[s[i:i + 2]] += w
-            if tri is not None:
-                for i in range(len(s) - 2):
-                    tri[s[i:i + 3]] += w
+            self._count("\n" + line + "\n", 1, w)
+
+    def _count(self, s: str, skip: int, w: float) -> None:
+        """Add ``s``'s characters (from ``skip``), bigrams and trigrams."""
+        uni, bi, tri = self.uni, self.bi, self.tri
+        for c in s[skip:]:
+            uni[c] += w
+        for i in range(len(s) - 1):
+            bi[s[i:i + 2]] += w
+        if tri is not None:
+            for i in range(len(s) - 2):
+                tri[s[i:i + 3]] += w
 
     def words(self, words: Iterable[Tuple[str, float]], spaced: bool) -> None:
         """Weighted words; ``spaced``: the script separates words by spaces."""
-        uni, bi, tri = self.uni, self.bi, self.tri
         for word, f in words:
-            w = damp(f)
-            s = " " + word + " " if spaced else word
-            for c in (s[1:] if spaced else s):
-                uni[c] += w
-            for i in range(len(s) - 1):
-                bi[s[i:i + 2]] += w
-            if tri is not None:
-                for i in range(len(s) - 2):
-                    tri[s[i:i + 3]] += w
+            if spaced:
+                self._count(" " + word + " ", 1, damp(f))
+            else:
+                self._count(word, 0, damp(f))
 
     def total(self) -> float:
         return sum(self.uni.values())
