@@ -40,7 +40,6 @@ class Follow(frozenset):
     the next byte could not be its trail."""
 
 _ALL_HIGH = frozenset(range(0x80, 0x100))
-_ANY = frozenset(range(0x100))
 _CONT = frozenset(range(0x80, 0xC0))
 
 
@@ -63,22 +62,49 @@ def lead_bytes(codec: str) -> frozenset:
     return frozenset(leads)
 
 
+#: Lead-byte groups kept apart when describing a bad pair (see _pair_groups).
+MAX_PAIR_GROUPS = 4
+
+
+def _pair_valid(variant: Variant, pair: bytes) -> bool:
+    for codec in (variant.codec, variant.pair_fallback):
+        if codec is None:
+            continue
+        try:
+            if len(pair.decode(codec)) == 1:
+                return True
+        except UnicodeDecodeError:
+            pass
+    return False
+
+
 @lru_cache(maxsize=None)
-def _bad_trails(codec: str) -> frozenset:
-    """Bytes that, after some lead byte, make an invalid pair in ``codec``."""
-    leads = lead_bytes(codec)
-    if len(leads) < 126:
-        # a non-lead high byte fails whatever follows it
-        return _ANY
-    bad = set()
-    for trail in range(0x100):
-        for lead in (0x81, 0xA1, 0xB0, 0xE4, 0xFE):
-            try:
-                bytes([lead, trail]).decode(codec)
-            except UnicodeDecodeError:
-                bad.add(trail)
-                break
-    return frozenset(bad)
+def _pair_groups(variant: Variant) -> tuple[tuple[frozenset, frozenset], ...]:
+    """(lead bytes, trail bytes) sets whose pairs ``variant`` cannot decode.
+
+    Which trails are bad depends on the lead (GBK's user-defined rows, the
+    holes in CP932's and CP949's rows): one (all leads) x (all bad trails)
+    product would let a decoder "lose" pairs it actually reads, e.g. a
+    swallowed letter.  Leads with the same bad trails form a group; groups
+    are merged, smallest first, down to MAX_PAIR_GROUPS, so the search sees
+    a handful of patterns that over-approximate only a few rare rows.
+
+    >>> [(len(l), len(t)) for l, t in _pair_groups(get_variant("gbk:win"))]
+    [(126, 66)]
+    """
+    by_bad: dict[frozenset, set[int]] = {}
+    for lead in range(0x81, 0xFF):
+        bad = frozenset(t for t in range(0x100) if not _pair_valid(variant, bytes([lead, t])))
+        if len(bad) < 0x100:              # a byte no pair starts with fails alone
+            by_bad.setdefault(bad, set()).add(lead)
+    groups = sorted(((frozenset(v), k) for k, v in by_bad.items()), key=lambda g: -len(g[0]))
+    while len(groups) > MAX_PAIR_GROUPS:
+        leads, bad = groups.pop()
+        # join the group whose bad trails it adds the fewest new pairs to
+        i = min(range(len(groups)), key=lambda j: len(groups[j][0]) * len(bad - groups[j][1])
+                + len(leads) * len(groups[j][1] - bad))
+        groups[i] = (groups[i][0] | leads, groups[i][1] | bad)
+    return tuple(groups)
 
 
 @lru_cache(maxsize=None)
@@ -97,16 +123,16 @@ def _marker_patterns(variant: Variant) -> tuple[SlotPath, ...]:
         lead4 = frozenset(range(0xF0, 0xF5))
         return ((_ALL_HIGH,), (lead3, _CONT), (lead4, _CONT), (lead4, _CONT, _CONT))
     if variant.double_byte:
-        leads = frozenset(range(0x81, 0xFF))
         # a high byte that can never start a pair fails on its own
         lone = _ALL_HIGH - lead_bytes(codec) - frozenset(variant.overrides)
-        bad = _bad_trails(codec)
-        alone = (leads, Follow(bad))
-        if b == "win":
-            return ((leads, bad),) + (((lone,),) if lone else ())
-        if b == "whatwg":
-            return (alone, (leads, bad & _ALL_HIGH)) + (((lone,),) if lone else ())
-        return (alone,) + (((lone,),) if lone else ())
+        tail: tuple[SlotPath, ...] = ((lone,),) if lone else ()
+        groups = _pair_groups(variant)
+        if b == "win":       # the pair is one unit: its trail is lost too
+            return tuple((leads, bad) for leads, bad in groups) + tail
+        if b == "whatwg":    # an ASCII trail is read again, a high one is lost
+            return tuple(p for leads, bad in groups for p in (
+                (leads, Follow(bad - _ALL_HIGH)), (leads, bad & _ALL_HIGH)) if p[1]) + tail
+        return tuple((leads, Follow(bad)) for leads, bad in groups) + tail
     undefined = _undefined_single(codec)
     return ((undefined,),) if undefined else ()
 

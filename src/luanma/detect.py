@@ -22,7 +22,7 @@ import re
 import unicodedata
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes, char_lengths,
@@ -85,10 +85,52 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """Text in ``encoding`` was shown through a decoder of ``family``."""
+    """Text in ``encoding`` was shown through a decoder of ``family``.
+
+    ``marks``: where the text holds '?' (or CP932's '・'), which kind of
+    decoder wrote them -- "win" (a bad pair is one mark and its trail byte is
+    gone) or "qmark" (one mark per bad byte, the next byte read again).  One
+    decoder made one text, so the two readings are searched apart and the
+    one that explains more wins; "" searches with every decoder at once.
+    """
 
     encoding: str
     family: str
+    marks: str = ""
+
+
+#: Behaviours whose loss marks look like text ('?', '・'), kept apart.
+_MARK_KINDS = ("win", "qmark")
+
+
+def _mark_kind(spec: str) -> str:
+    """"win"/"qmark" for a single decoder of those kinds, else ""."""
+    if "|" in spec:
+        return ""
+    v = get_variant(spec)
+    return v.behaviour if v.behaviour in _MARK_KINDS else ""
+
+
+@lru_cache(maxsize=None)
+def _family(hyp: Hypothesis) -> Family:
+    """The family of ``hyp``, narrowed to its kind of loss mark."""
+    family = FAMILIES[hyp.family]
+    if not hyp.marks:
+        return family
+    verify = tuple(v for v in family.verify if _mark_kind(v) in ("", hyp.marks))
+    reencode = tuple(v for v in family.reencode
+                     if _mark_kind(v) in ("", hyp.marks)) or family.reencode
+    return Family(family.name, reencode, verify, family.seeds)
+
+
+def _readings(hyp: Hypothesis, text: str) -> tuple[Hypothesis, ...]:
+    """``hyp`` once per kind of mark its decoders might have left in ``text``."""
+    kinds = [k for k in _MARK_KINDS
+             if any(_mark_kind(v) == k and get_variant(v).replacement in text
+                    for v in FAMILIES[hyp.family].verify)]
+    if len(kinds) < 2:
+        return (hyp,)
+    return tuple(Hypothesis(hyp.encoding, hyp.family, k) for k in kinds)
 
 
 #: The search space, most common first (order breaks ties).
@@ -120,7 +162,7 @@ ISOLATION_PENALTY = 6.0
 def _isolation(text: str, span: "SpanRepair", hyp: "Hypothesis") -> float:
     # Latin-looking mojibake (legacy CJK bytes shown as windows-1252) glued to
     # ASCII letters is more likely an accented word: "APLICAÇÃO".
-    latin = get_variant(FAMILIES[hyp.family].reencode[0]).single_byte
+    latin = get_variant(_family(hyp).reencode[0]).single_byte
     for i in (span.start - 1, span.end):
         if 0 <= i < len(text) and (ord(text[i]) >= 0x80 or (latin and text[i].isalpha())):
             return ISOLATION_PENALTY
@@ -172,6 +214,7 @@ class Reconstruction:
     char: str
     confidence: float       # share of the local probability mass, 0..1
     alternatives: tuple[str, ...]
+    unknown: int = 1        # how many of its bytes were lost
 
 
 @dataclass(frozen=True)
@@ -339,7 +382,7 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
            span_penalty: float = SEARCH_PENALTY) -> list[SpanRepair]:
     """Best repair of ``text`` under one hypothesis; spans not yet verified."""
     lm = lm or get_model()
-    family = FAMILIES[hyp.family]
+    family = _family(hyp)
     g = _build_graph(text, family)
     idx = _candidate_index(hyp.encoding)
     enc = hyp.encoding
@@ -428,7 +471,9 @@ def _trace(text, hyp, g, rep, clean, lm) -> list[SpanRepair]:
     n = len(text)
     if not clean[n]:
         return []
-    last, (_score, back) = max(clean[n].items(), key=lambda kv: kv[1][0])
+    # the text ends here: a line end is part of the context ("。" ends a
+    # sentence, "、" does not)
+    last, (_score, back) = max(clean[n].items(), key=lambda kv: kv[1][0] + lm.logp(kv[0], _END))
     steps = []   # (kind, start node or k, end node, emitted, guess pattern)
     mode, cur_node = "C", None
     while back is not None:
@@ -470,20 +515,35 @@ def _trace(text, hyp, g, rep, clean, lm) -> list[SpanRepair]:
                 pieces.append((start, end, cur))
             start = None
     spans: list[SpanRepair] = []
+    # The document under this reading: its own words are the best evidence
+    # for what a lost character was.  Guesses are left out (as U+FFFD), or a
+    # first guess would vote for itself.
+    doc, pos = [], 0
+    for a, b, chars in pieces:
+        doc.append(text[pos:a])
+        doc.append("".join(c if g is None else "\ufffd" for c, g in chars))
+        pos = b
+    doc.append(text[pos:])
+    alm = lm.adapt("".join(doc)) if any(g is not None for *_, chars in pieces
+                                        for _, g in chars) else lm
     for a, b, chars in pieces:
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
-        repaired, recon = _reconstructions(lm, hyp, text, a, b, chars)
+        repaired, recon = _reconstructions(alm, hyp, text, a, b, chars)
         spans.append(SpanRepair(a, b, garbled, repaired,
-                                Layer(hyp.encoding, FAMILIES[hyp.family].reencode[0]),
+                                Layer(hyp.encoding, _family(hyp).reencode[0]),
                                 _gain(lm, text, a, b, repaired), recon))
     return spans
 
 
+#: What the model saw after the last character of every training line.
+_END = "\n"
+
+
 def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> float:
     left = text[start - 1] if start else "\n"
-    right = text[end] if end < len(text) else ""
+    right = text[end] if end < len(text) else _END
     a = lm.score(repaired + right, left)
     b = lm.score(text[start:end] + right, left)
     return a - b
@@ -512,7 +572,7 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
         while j < len(chars) and chars[j][1] is not None and j - i < MAX_JOINT:
             j += 1
         left = (text[max(0, start - w):start] + "".join(cur[:i]))[-w:] or "\n"
-        right = ("".join(cur[j:]) + text[end:end + w])[:w]
+        right = ("".join(cur[j:]) + text[end:end + w] + _END)[:w]
         pools = []
         for k in range(i, j):
             pool = {c for c, _ in idx.match(chars[k][1])[:MAX_CANDIDATES]} | {cur[k]}
@@ -533,7 +593,8 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
         for k in range(i, j):
             cur[k] = best[k - i]
             alts = tuple(dict.fromkeys(c[k - i] for _, c in scored[1:] if c[k - i] != best[k - i]))[:3]
-            out.append(Reconstruction(k, cur[k], conf, alts))
+            unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
+            out.append(Reconstruction(k, cur[k], conf, alts, unknown))
         i = j
     return "".join(cur), tuple(out)
 
@@ -557,7 +618,7 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
             data = span.repaired.encode(hyp.encoding)
         except UnicodeEncodeError:
             return None
-    for spec in FAMILIES[hyp.family].verify:
+    for spec in _family(hyp).verify:
         try:
             if "|" in spec:
                 out = Plan.parse(spec).apply(span.repaired + right).text
@@ -584,7 +645,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     """
     lm = lm or get_model()
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
-    for hyp in hypotheses:
+    for hyp in (r for h in hypotheses for r in _readings(h, text)):
         window = _seed_window(text, hyp)
         if window is None:
             continue
@@ -682,7 +743,8 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False) -> bo
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
         return False
-    if 2 * len(span.reconstructed) > len(r):
+    lost = sum(x.unknown for x in span.reconstructed)
+    if lost and 2 * lost > _byte_length(r, span.layer):
         # mostly rebuilt from lost bytes: that is invention, not repair
         return False
     if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
@@ -693,18 +755,27 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False) -> bo
     return (proven or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
 
 
+def _byte_length(text: str, layer: Layer | Plan) -> int:
+    """Length of ``text`` in the true encoding of ``layer``."""
+    enc = layer.encoding if isinstance(layer, Layer) else layer.layers[0].encoding
+    try:
+        return len(text.encode(enc))
+    except (UnicodeEncodeError, LookupError):
+        return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _has_letter(text: str) -> bool:
     return any(ord(c) >= 0x80 and unicodedata.category(c)[0] == "L" for c in text)
 
 
 def _same_hyp(span: SpanRepair, hyp: Hypothesis) -> bool:
     return isinstance(span.layer, Layer) and span.layer.encoding == hyp.encoding and any(
-        get_variant(v).name == span.layer.decoding for v in FAMILIES[hyp.family].verify)
+        get_variant(v).name == span.layer.decoding for v in _family(hyp).verify)
 
 
 def _extend(span: SpanRepair, hyp: Hypothesis, text: str, lm: LanguageModel) -> SpanRepair:
     """Grow a proven span over neighbours that decode on their own."""
-    family = FAMILIES[hyp.family]
+    family = _family(hyp)
 
     def alone(ch: str) -> str | None:
         if ord(ch) < 0x80:
@@ -728,8 +799,8 @@ def _extend(span: SpanRepair, hyp: Hypothesis, text: str, lm: LanguageModel) -> 
     if (a, b) == (span.start, span.end):
         return span
     grown = SpanRepair(a, b, text[a:b], rep, span.layer, span.gain,
-                       tuple(Reconstruction(r.index + (span.start - a), r.char, r.confidence,
-                                            r.alternatives) for r in span.reconstructed))
+                       tuple(replace(r, index=r.index + (span.start - a))
+                             for r in span.reconstructed))
     return verify(grown, hyp, text) or span
 
 
@@ -745,7 +816,8 @@ def _verify_or_retry(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair
         for alt in r.alternatives:
             trial = chars.copy()
             trial[r.index] = alt
-            recon = tuple(x if x is not r else Reconstruction(r.index, alt, 0.0, ()) for x in span.reconstructed)
+            recon = tuple(x if x is not r else replace(r, char=alt, confidence=0.0, alternatives=())
+                          for x in span.reconstructed)
             cand = SpanRepair(span.start, span.end, span.garbled, "".join(trial), span.layer,
                               span.gain, recon)
             checked = verify(cand, hyp, text)
@@ -776,7 +848,7 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
     character holds on its own -- what mojibake always has and clean text
     rarely does.  The search runs on the seeds' surroundings only.
     """
-    family = FAMILIES[hyp.family]
+    family = _family(hyp)
     single_byte = get_variant(family.reencode[0]).single_byte
     if hyp.family == "utf-8" and "\ufffd" not in text:
         # legacy bytes almost never pass a UTF-8 decoder without a loss
@@ -844,8 +916,7 @@ def _trim(span: SpanRepair) -> SpanRepair:
         b += 1
     if a == 0 and b == 0:
         return span
-    recon = tuple(Reconstruction(x.index - a, x.char, x.confidence, x.alternatives)
-                  for x in span.reconstructed)
+    recon = tuple(replace(x, index=x.index - a) for x in span.reconstructed)
     return SpanRepair(span.start + a, span.end - b, g[a:len(g) - b], r[a:len(r) - b],
                       span.layer, span.gain, recon)
 

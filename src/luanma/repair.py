@@ -28,8 +28,9 @@ __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
 
 #: A span is applied when the odds that it is mojibake at all reach this...
 MIN_CONFIDENCE = 0.99
-#: ...and each character rebuilt from lost bytes beats all its rivals
-#: together.  Weaker spans are reported by diagnose() but not applied.
+#: A character rebuilt from lost bytes is written only if it beats all its
+#: rivals together; otherwise it stays visibly lost (U+FFFD).
+#: Weaker spans are reported by diagnose() but not applied.
 MIN_GUESS_CONFIDENCE = 0.5
 #: Rounds of search: a repaired span may itself be mojibake of an older layer.
 MAX_ROUNDS = 3
@@ -46,9 +47,15 @@ class SpanFix:
     repaired: str
     confidence: float
     reconstructed: tuple[int, ...] = ()   # indexes into ``repaired`` that were guessed
+    lost: tuple[int, ...] = ()            # indexes into ``repaired`` left as U+FFFD
 
     def __str__(self) -> str:
-        extra = f" ({len(self.reconstructed)} reconstructed)" if self.reconstructed else ""
+        notes = []
+        if self.reconstructed:
+            notes.append(f"{len(self.reconstructed)} reconstructed")
+        if self.lost:
+            notes.append(f"{len(self.lost)} lost")
+        extra = f" ({', '.join(notes)})" if notes else ""
         return f"[{self.start}:{self.end}] {self.layer} {self.garbled!r} -> {self.repaired!r}{extra}"
 
 
@@ -82,14 +89,16 @@ class RepairPlan:
         return text
 
     def to_json(self) -> str:
-        return json.dumps([[f.__dict__ | {"reconstructed": list(f.reconstructed)}
+        return json.dumps([[f.__dict__ | {"reconstructed": list(f.reconstructed),
+                                          "lost": list(f.lost)}
                             for f in r] for r in self.rounds], ensure_ascii=False)
 
     @classmethod
     def from_json(cls, data: str) -> RepairPlan:
         try:
             rounds = json.loads(data)
-            return cls(tuple(tuple(SpanFix(**(d | {"reconstructed": tuple(d["reconstructed"])}))
+            return cls(tuple(tuple(SpanFix(**(d | {"reconstructed": tuple(d["reconstructed"]),
+                                                   "lost": tuple(d.get("lost", ()))}))
                                    for d in r) for r in rounds))
         except (ValueError, TypeError, KeyError) as exc:
             raise PlanSyntaxError(f"bad repair plan JSON: {exc}") from None
@@ -158,9 +167,30 @@ def find_damage(text: str) -> tuple[Damage, ...]:
     return tuple(sorted(out, key=lambda d: d.start))
 
 
+#: What a character whose bytes are gone, and that no guess fills with
+#: confidence, becomes: visibly lost rather than invented.
+LOST = "\ufffd"
+
+
 def _fix(span: SpanRepair) -> SpanFix:
-    return SpanFix(span.start, span.end, str(span.layer), span.garbled, span.repaired,
-                   round(span.confidence, 4), tuple(r.index for r in span.reconstructed))
+    """The edit for ``span``; rebuilt characters below MIN_GUESS_CONFIDENCE
+    become U+FFFD, so the rest of the span can be repaired without
+    inventing them."""
+    weak = {r.index for r in span.reconstructed if r.confidence < MIN_GUESS_CONFIDENCE}
+    repaired = "".join(LOST if i in weak else c for i, c in enumerate(span.repaired))
+    sure = [r for r in span.reconstructed if r.index not in weak]
+    confidence = span.gain_odds
+    for r in sure:
+        confidence *= r.confidence
+    return SpanFix(span.start, span.end, str(span.layer), span.garbled, repaired,
+                   round(confidence, 4), tuple(r.index for r in sure), tuple(sorted(weak)))
+
+
+def _lost_note(span: SpanRepair) -> list[str]:
+    return [f"lost character at [{span.start}:{span.end}] {span.garbled!r}, position {r.index} "
+            f"of the repair: left as U+FFFD (best guess {r.char!r} at {r.confidence:.2f}, "
+            f"also {', '.join(map(repr, r.alternatives)) or 'nothing else'})"
+            for r in span.reconstructed if r.confidence < MIN_GUESS_CONFIDENCE]
 
 
 def _check_text(text: object) -> str:
@@ -233,13 +263,14 @@ def _search(text: str, min_confidence: float
     for _ in range(MAX_ROUNDS):
         keep = []
         for s in find_spans(current, HYPOTHESES):
-            if s.gain_odds >= min_confidence and s.least_sure_guess >= MIN_GUESS_CONFIDENCE:
+            if s.gain_odds >= min_confidence:
                 keep.append(s)
+                notes.extend(_lost_note(s))
             else:
                 withheld.append(s)
-                notes.append(f"left {s.garbled!r} as it was: repair {s.repaired!r} under "
-                             f"{s.layer} is a guess (odds {s.gain_odds:.3f}, weakest rebuilt "
-                             f"character {s.least_sure_guess:.2f})")
+                notes.append(f"left {s.garbled!r} as it was: {s.layer} would give "
+                             f"{s.repaired!r}, but the odds that it is mojibake are only "
+                             f"{s.gain_odds:.3f}")
         if not keep:
             break
         fixes = tuple(_fix(s) for s in keep)
