@@ -20,6 +20,7 @@ and asks :func:`candidates` which characters of the true encoding fit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Union
@@ -66,16 +67,42 @@ def lead_bytes(codec: str) -> frozenset:
 MAX_PAIR_GROUPS = 4
 
 
-def _pair_valid(variant: Variant, pair: bytes) -> bool:
-    for codec in (variant.codec, variant.pair_fallback):
-        if codec is None:
-            continue
-        try:
-            if len(pair.decode(codec)) == 1:
-                return True
-        except UnicodeDecodeError:
-            pass
-    return False
+#: Trail bytes no double-byte code page here accepts after any lead.
+_NEVER_TRAIL = frozenset(range(0x40)) | {0xFF}
+
+
+def _valid_trails(codec: str, lead: int) -> frozenset:
+    """Trail bytes that make one character after ``lead`` in ``codec``.
+
+    One decode call per lead: the pairs are laid out with a blank line
+    after each, so each pair's result is one chunk of the split (a bad pair
+    gives surrogates or more than one character).
+    """
+    trails = [t for t in range(0x100) if t not in _NEVER_TRAIL]
+    data = b"".join(bytes([lead, t]) + b"\n\n" for t in trails)
+    chunks = data.decode(codec, "surrogateescape").split("\n\n")
+    if len(chunks) != len(trails) + 1:      # a decoder ate a separator
+        return frozenset(t for t in trails if _decodes(codec, bytes([lead, t])))
+    return frozenset(t for t, c in zip(trails, chunks)
+                     if len(c) == 1 and not 0xDC80 <= ord(c) <= 0xDCFF)
+
+
+def _decodes(codec: str, pair: bytes) -> bool:
+    try:
+        return len(pair.decode(codec)) == 1
+    except UnicodeDecodeError:
+        return False
+
+
+@lru_cache(maxsize=None)
+def _bad_by_lead(codec: str, fallback: str | None) -> dict[int, frozenset]:
+    out = {}
+    for lead in range(0x81, 0xFF):
+        ok = _valid_trails(codec, lead)
+        if fallback:
+            ok |= _valid_trails(fallback, lead)
+        out[lead] = frozenset(range(0x100)) - ok
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -93,8 +120,7 @@ def _pair_groups(variant: Variant) -> tuple[tuple[frozenset, frozenset], ...]:
     [(126, 66)]
     """
     by_bad: dict[frozenset, set[int]] = {}
-    for lead in range(0x81, 0xFF):
-        bad = frozenset(t for t in range(0x100) if not _pair_valid(variant, bytes([lead, t])))
+    for lead, bad in _bad_by_lead(variant.codec, variant.pair_fallback).items():
         if len(bad) < 0x100:              # a byte no pair starts with fails alone
             by_bad.setdefault(bad, set()).add(lead)
     groups = sorted(((frozenset(v), k) for k, v in by_bad.items()), key=lambda g: -len(g[0]))
@@ -258,36 +284,55 @@ def _lengths(encoding: str, b: int) -> tuple[int, ...]:
 class CandidateIndex:
     """Characters of a vocabulary indexed by their bytes in one encoding.
 
-    Built once per (encoding, vocabulary) and read-only afterwards.
+    Built once per (encoding, vocabulary) and read-only afterwards.  The
+    encodings of each length are laid end to end in one ``bytes`` blob, in
+    vocabulary order, so that matching a slot pattern is one regular
+    expression scan in C rather than a Python loop over every character.
     """
 
     def __init__(self, encoding: str, vocabulary: Iterable[str]) -> None:
         self.encoding = encoding
-        index: dict[tuple[int, int], list[tuple[bytes, str]]] = {}
+        blobs: dict[int, list[bytes]] = {}
+        chars: dict[int, list[str]] = {}
         for ch in vocabulary:
             try:
                 data = ch.encode(encoding)
             except UnicodeEncodeError:
                 continue
-            index.setdefault((len(data), data[0]), []).append((data, ch))
-        self._index = index
+            blobs.setdefault(len(data), []).append(data)
+            chars.setdefault(len(data), []).append(ch)
+        self._blob = {n: b"".join(v) for n, v in blobs.items()}
+        self._chars = chars
         self.match = lru_cache(maxsize=8192)(self._match)  # type: ignore[method-assign]
 
-    def _match(self, pattern: SlotPath) -> list[tuple[str, bytes]]:
-        """Vocabulary characters whose bytes fit ``pattern``."""
-        first = pattern[0]
-        firsts = (first,) if isinstance(first, int) else first
-        out = []
+    def _match(self, pattern: SlotPath) -> tuple[tuple[str, bytes], ...]:
+        """Vocabulary characters whose bytes fit ``pattern``, most frequent first."""
         n = len(pattern)
-        for f in firsts:
-            for data, ch in self._index.get((n, f), ()):
-                for i in range(1, n):
-                    s = pattern[i]
-                    if (data[i] != s) if isinstance(s, int) else (data[i] not in s):
-                        break
-                else:
-                    out.append((ch, data))
-        return tuple(out)  # type: ignore[return-value]
+        blob = self._blob.get(n)
+        if blob is None:
+            return ()
+        rx = re.compile(b"(?=" + b"".join(map(_slot_regex, pattern)) + b")", re.DOTALL)
+        chars = self._chars[n]
+        return tuple((chars[i // n], blob[i:i + n])
+                     for i in (m.start() for m in rx.finditer(blob)) if i % n == 0)
+
+
+def _slot_regex(slot: Slot) -> bytes:
+    if isinstance(slot, int):
+        return re.escape(bytes([slot]))
+    if len(slot) == 0x100:
+        return b"."
+    parts, run = [], None
+    for b in sorted(slot):
+        if run and b == run[1] + 1:
+            run[1] = b
+        else:
+            if run:
+                parts.append(run)
+            run = [b, b]
+    parts.append(run)
+    return b"[" + b"".join(re.escape(bytes([lo])) + (b"-" + re.escape(bytes([hi])) if hi > lo else b"")
+                           for lo, hi in parts) + b"]"
 
 
 def candidates(encoding: str, pattern: SlotPath, vocabulary: Iterable[str] | None = None,

@@ -167,6 +167,19 @@ def _isolation(text: str, span: "SpanRepair", hyp: "Hypothesis") -> float:
         if 0 <= i < len(text) and (ord(text[i]) >= 0x80 or (latin and text[i].isalpha())):
             return ISOLATION_PENALTY
     return 0.0
+#: Extra proof a hypothesis needs when both sides are double-byte CJK code
+#: pages (GBK shown as Big5 and back): each maps most of the other's bytes
+#: to real-looking hanzi and kana, so a few characters of classical Chinese
+#: or old Japanese can read "better" under it by chance.
+LEGACY_PAIR_PRIOR = 3.0
+
+
+def _prior(hyp: "Hypothesis") -> float:
+    if hyp.encoding != "utf-8" and get_variant(_family(hyp).reencode[0]).double_byte:
+        return LEGACY_PAIR_PRIOR
+    return 0.0
+
+
 #: log10 cost of each character built from unknown bytes (a guess).
 GUESS_PENALTY = 1.0
 #: states kept per position; with a bigram model the best few suffice.
@@ -657,7 +670,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None:
                 continue
-            if checked.gain < SPAN_PENALTY + _isolation(text, checked, hyp):
+            if checked.gain < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
                 if checked.gain > 0:
                     weak.append(checked)
                 continue

@@ -99,6 +99,34 @@ _LEX_MAXLEN = 8
 #: Traditional document (and vice versa).
 SCRIPT_PENALTY = -2.0
 
+_KANA = ((0x3040, 0x3100), (0x31F0, 0x3200), (0xFF66, 0xFF9E))
+_HANGUL = ((0xAC00, 0xD7A4), (0x1100, 0x1200), (0x3130, 0x3190))
+
+
+def _in_ranges(c: str, ranges: tuple[tuple[int, int], ...]) -> bool:
+    o = ord(c)
+    return any(lo <= o < hi for lo, hi in ranges)
+
+
+def _foreign_scripts(counts: Dict[str, int]) -> tuple[tuple[int, int], ...]:
+    """Code point ranges a document with these character counts hardly
+    uses: kana in Korean or Chinese, hangul in Japanese or Chinese.
+
+    >>> _foreign_scripts({"한": 5, "국": 5}) == _KANA
+    True
+    """
+    kana = sum(n for c, n in counts.items() if _in_ranges(c, _KANA))
+    hangul = sum(n for c, n in counts.items() if _in_ranges(c, _HANGUL))
+    han = sum(n for c, n in counts.items() if 0x4E00 <= ord(c) < 0xA000)
+    if hangul > 3 * kana + 2:
+        return _KANA
+    if kana > 3 * hangul + 2:
+        return _HANGUL
+    if han > 10 and not kana and not hangul:
+        return _KANA + _HANGUL
+    return ()
+
+
 # --------------------------------------------------------------- classes
 
 #: log10 P(ch) for a character absent from the unigram table, by class.
@@ -574,7 +602,7 @@ class AdaptedModel:
     True
     """
 
-    __slots__ = ("base", "weight", "order", "_bi", "_ctx", "_uni", "_n", "_penalty")
+    __slots__ = ("base", "weight", "order", "_bi", "_ctx", "_uni", "_n", "_penalty", "_foreign")
 
     def __init__(self, base: LanguageModel, document: str, weight: float = 0.25) -> None:
         self.base = base
@@ -600,6 +628,8 @@ class AdaptedModel:
             self._penalty = base.simp_only
         elif n_simp > 3 * n_trad + 2:
             self._penalty = base.trad_only
+        # ...nor does it drop one kana into Korean, or one hangul into Japanese
+        self._foreign = _foreign_scripts(uni)
 
     def _cache(self, prev: str, c: str) -> float:
         u = self._uni.get(c, 0) / self._n
@@ -613,7 +643,7 @@ class AdaptedModel:
         for c in text:
             pb = 10.0 ** base.score(c, ctx)
             total += math.log10((1.0 - w) * pb + w * self._cache(ctx[-1], c))
-            if c in self._penalty:
+            if c in self._penalty or _in_ranges(c, self._foreign):
                 total += SCRIPT_PENALTY
             ctx = ctx[-1] + c
         return total

@@ -291,7 +291,10 @@ def _latin_pass(text: str) -> SpanFix | None:
     import ftfy
 
     fixed, steps = ftfy.fix_encoding_and_explain(text)
-    if fixed == text or not steps:
+    if fixed == text or not any(kind == "decode" for kind, _ in steps):
+        # only a "transcode" (C1 controls to windows-1252, ...): that is no
+        # encoding repair, and a stray C1 control is often a CJK decoder's
+        # mapping of byte 0x80 that the chain search still needs
         return None
     from .model import get_model
 
