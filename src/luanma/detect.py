@@ -18,6 +18,7 @@ only if that reproduces the garbled span exactly.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 import threading
@@ -208,15 +209,48 @@ _OTHER_ASCII_PRIOR = -1.5
 _CONTROL_PRIOR = -6.0
 
 
-def _guess_prior(ch: str, text: str) -> float:
-    if ord(ch) >= 0x80:
-        return 0.0
+def _static_prior(ch: str, text: str) -> float:
     if ch in SWALLOWED_PRIOR:
         p = SWALLOWED_PRIOR[ch]
         return p if ch not in "\n\r\t" or ch in text else p - 2.0
     if ch.isdigit():
         return _DIGIT_PRIOR
     return _OTHER_ASCII_PRIOR if ch.isprintable() else _CONTROL_PRIOR
+
+
+#: Weight, in characters, of the fixed prior against what the text itself
+#: shows after its non-ASCII characters.
+_DOC_PRIOR_WEIGHT = 4.0
+
+
+@lru_cache(maxsize=8)
+def _ascii_priors(text: str) -> dict[str, float]:
+    """log10 prior for each ASCII character a lost byte may have been.
+
+    Which character follows a CJK run differs by text: ", " in reviews,
+    " " in mixed technical lines, digits in dates.  Where the decoder let
+    such characters through, the text shows them: they are mixed with the
+    fixed prior (scaled so that a space scores 0 when the text shows none).
+    """
+    fixed = {chr(c): 10.0 ** _static_prior(chr(c), text) for c in range(0x80)}
+    total = sum(fixed.values())
+    seen: dict[str, int] = {}
+    n = 0
+    for a, b in zip(text, text[1:]):
+        if ord(a) >= 0x80 and ord(b) < 0x40:
+            seen[b] = seen.get(b, 0) + 1
+            n += 1
+    w = _DOC_PRIOR_WEIGHT
+    top = math.log10(fixed[" "] / total)
+    return {c: math.log10((seen.get(c, 0) + w * p / total) / (n + w)) - top
+            for c, p in fixed.items()}
+
+
+def _guess_prior(ch: str, text: str) -> float:
+    """log10 prior of ``ch`` as a character rebuilt from lost bytes."""
+    if ord(ch) >= 0x80:
+        return 0.0
+    return _ascii_priors(text)[ch]
 
 
 @dataclass(frozen=True)
@@ -602,9 +636,14 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
         scored = sorted(((lm.fill_logp(left, combo, right) + sum(prior[c] for c in combo), combo)
                          for combo in combos), reverse=True)
         top, best = scored[0]
-        conf = 1.0 / sum(10 ** (sc - top) for sc, _ in scored)
+        mass = [10 ** (sc - top) for sc, _ in scored]
+        total = sum(mass)
         for k in range(i, j):
             cur[k] = best[k - i]
+            # each character's own confidence: the mass of every combination
+            # that agrees with it there (a sure hanzi next to an unknowable
+            # digit stays sure)
+            conf = sum(m for m, (_, c) in zip(mass, scored) if c[k - i] == best[k - i]) / total
             alts = tuple(dict.fromkeys(c[k - i] for _, c in scored[1:] if c[k - i] != best[k - i]))[:3]
             unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
             out.append(Reconstruction(k, cur[k], conf, alts, unknown))

@@ -588,17 +588,18 @@ class LanguageModel:
 class AdaptedModel:
     """A :class:`LanguageModel` interpolated with a document cache model.
 
-    ``P(c | ab) = (1 - w) * P_base(c | ab) + w * P_cache(c | b)``, where
+    ``P(c | ab) = (1 - l) * P_base(c | ab) + l * P_cache(c | b)``, where
     ``P_cache(c | b) = (n(bc) + n(c) / N) / (n(b) + 1)`` counts the
     document's own bigrams ``n(bc)`` and characters ``n(c)`` (``N`` of
-    them).  Characters not in the document get no cache mass, so mojibake
+    them), and ``l = w * n(b) / (n(b) + 1)`` trusts the cache only as far as
+    the document has seen the context ``b``.  Characters not in the document get no cache mass, so mojibake
     in a document does not make more mojibake likely unless it repeats.
     Same interface as :class:`LanguageModel`; slower (a ``10 **`` and a
     ``log10`` per character), meant for ranking candidates, not bulk scans.
 
     >>> doc = "属性名是字符串。读取属性时，如果属性不存在就返回。"
     >>> am = get_model().adapt(doc)
-    >>> am.logp("对", "属") > get_model().logp("对", "属")
+    >>> am.logp("取", "属") > get_model().logp("取", "属")   # 读取属性 is in the document
     True
     """
 
@@ -642,7 +643,12 @@ class AdaptedModel:
         total = 0.0
         for c in text:
             pb = 10.0 ** base.score(c, ctx)
-            total += math.log10((1.0 - w) * pb + w * self._cache(ctx[-1], c))
+            # trust the cache as far as the document has seen this context:
+            # an unseen one would otherwise flatten every contrast the base
+            # model draws to the document's character frequencies
+            seen = self._ctx.get(ctx[-1], 0)
+            lam = w * seen / (seen + 1.0)
+            total += math.log10((1.0 - lam) * pb + lam * self._cache(ctx[-1], c))
             if c in self._penalty or _in_ranges(c, self._foreign):
                 total += SCRIPT_PENALTY
             ctx = ctx[-1] + c
