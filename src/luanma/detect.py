@@ -698,6 +698,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     lm = lm or get_model()
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     for hyp in (r for h in hypotheses for r in _readings(h, text)):
+        family = _family(hyp)
         window = _seed_window(text, hyp)
         if window is None:
             continue
@@ -713,7 +714,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
                 if checked.gain > 0:
                     weak.append(checked)
                 continue
-            if _convincing(checked, lm):
+            if _convincing(checked, lm, marked=family.seeds == "markers"):
                 found.append(checked)
                 continue
             if checked.gain > 0:
@@ -727,7 +728,8 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
             # in this text, its short pieces between ASCII need no more proof
             # than being better than what stands there, and a non-ASCII
             # character touching a proven span was garbled with it.
-            found.extend(w for w in weak if _convincing(w, lm, proven=True))
+            found.extend(w for w in weak
+                         if _convincing(w, lm, proven=True, marked=family.seeds == "markers"))
             found = [_extend(x, hyp, text, lm) if _same_hyp(x, hyp) else x for x in found]
             by_hyp[hyp] = found
     # ...and one wrong decoder saw one byte stream: under each family keep the
@@ -783,7 +785,8 @@ MIN_PER_CHAR_GAIN = 1.0
 MIN_PER_CHAR = -4.5
 
 
-def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False) -> bool:
+def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
+                marked: bool = False) -> bool:
     """Structural sanity on top of the scores.
 
     A span more guessed than decoded is not kept (the bytes are gone; see
@@ -796,8 +799,11 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False) -> bo
     if not _has_letter(g) and not _has_letter(r):
         return False
     lost = sum(x.unknown for x in span.reconstructed)
-    if lost and 2 * lost > _byte_length(r, span.layer):
-        # mostly rebuilt from lost bytes: that is invention, not repair
+    # Mostly rebuilt from lost bytes: that is invention, not repair -- except
+    # where the text is the original but for loss marks: there each mark is
+    # its own evidence, and each guess's confidence decides (repair() writes
+    # U+FFFD for an unsure one).
+    if not marked and lost and 2 * lost > _byte_length(r, span.layer):
         return False
     if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False

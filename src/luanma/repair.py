@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .detect import HYPOTHESES, SpanRepair, find_spans
 from .errors import PlanSyntaxError
+from .fastpath import maybe_garbled
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
            "SpanFix", "RepairPlan", "MIN_CONFIDENCE", "MIN_GUESS_CONFIDENCE"]
@@ -213,7 +214,8 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     "kunkaokao at [0:6] '锟斤拷锟斤拷': the bytes are lost, left as is"
     """
     _check_text(text)
-    if text.isascii():
+    if not maybe_garbled(text):
+        # provably nothing to do (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
     rounds, withheld, notes = _search(text, min_confidence)
     # ftfy's encoding repair goes first on a second path; the path whose
