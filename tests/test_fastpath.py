@@ -71,7 +71,8 @@ def _isolate(text: str, rng: random.Random) -> str:
     out = []
     for ch in text:
         if out and ord(ch) >= 0x80 and ord(out[-1][-1]) >= 0x80:
-            out.append(rng.choice(" a.,?1-Z\n:'"))
+            # no '?': after a non-ASCII character it may be a loss mark
+            out.append(rng.choice(" a.,1-Z\n:'"))
         out.append(ch)
     return "".join(out)
 
@@ -175,8 +176,10 @@ def test_examples():
     assert maybe_garbled("CafÃ© dÃ©jÃ  vu")
     assert maybe_garbled("鐢辨湀瑕佸ソ")
     assert maybe_garbled("涓轰?ok")
+    # a '?' after a garbled character may be the rest of a cut one
+    assert maybe_garbled("涓?ok")
     # one garbled character alone has no seed: diagnose leaves it too
-    assert not maybe_garbled("涓?ok") and diagnose("涓?ok").repaired == "涓?ok"
+    assert not maybe_garbled("涓 ok") and diagnose("涓 ok").repaired == "涓 ok"
     assert maybe_garbled("a\ufffdb")                  # utf-8 family seeds need U+FFFD
     assert maybe_garbled("é ????")                    # question-run damage
     assert not maybe_garbled("???? is ASCII")         # diagnose skips ASCII entirely

@@ -124,6 +124,18 @@ def _family(hyp: Hypothesis) -> Family:
     return Family(family.name, reencode, verify, family.seeds)
 
 
+#: log10 prior cost per loss mark read as one lost byte (the "qmark"
+#: reading) rather than as a Windows decoder's lost pair: Windows code
+#: pages write most of the '?' in real CJK mojibake.
+QMARK_READING_COST = 2.0
+
+
+def _reading_cost(hyp: Hypothesis, spans: Sequence["SpanRepair"]) -> float:
+    if hyp.marks != "qmark":
+        return 0.0
+    return QMARK_READING_COST * sum(x.garbled.count("?") for x in spans)
+
+
 def _readings(hyp: Hypothesis, text: str) -> tuple[Hypothesis, ...]:
     """``hyp`` once per kind of mark its decoders might have left in ``text``."""
     kinds = [k for k in _MARK_KINDS
@@ -262,6 +274,7 @@ class Reconstruction:
     confidence: float       # share of the local probability mass, 0..1
     alternatives: tuple[str, ...]
     unknown: int = 1        # how many of its bytes were lost
+    blind: bool = False     # all of them: only the context chose it
 
 
 @dataclass(frozen=True)
@@ -646,7 +659,8 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
             conf = sum(m for m, (_, c) in zip(mass, scored) if c[k - i] == best[k - i]) / total
             alts = tuple(dict.fromkeys(c[k - i] for _, c in scored[1:] if c[k - i] != best[k - i]))[:3]
             unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
-            out.append(Reconstruction(k, cur[k], conf, alts, unknown))
+            out.append(Reconstruction(k, cur[k], conf, alts, unknown,
+                                      unknown == len(chars[k][1])))
         i = j
     return "".join(cur), tuple(out)
 
@@ -736,7 +750,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     # true encoding that explains the most, not a patchwork of several.
     best: dict[str, tuple[float, Hypothesis]] = {}
     for hyp, spans in by_hyp.items():
-        total = sum(x.gain for x in spans)
+        total = sum(x.gain for x in spans) - _reading_cost(hyp, spans)
         if hyp.family not in best or total > best[hyp.family][0]:
             best[hyp.family] = (total, hyp)
     keep = {hyp for _, hyp in best.values()}
@@ -898,6 +912,13 @@ _UTF8_SEED = re.compile(rb"[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _UTF8_SEED_2 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
 
 
+@lru_cache(maxsize=None)
+def _marks(family: Family) -> frozenset:
+    """The loss marks of a family's lossy decoders ('?', '・', U+FFFD)."""
+    return frozenset(get_variant(v).replacement for v in family.verify
+                     if "|" not in v and not get_variant(v).lossless)
+
+
 def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
     """The part of ``text`` worth searching under ``hyp``, or None.
 
@@ -933,7 +954,14 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
         return max(0, lo - WINDOW_MARGIN), min(len(text), hi + WINDOW_MARGIN)
     buf = bytearray()
     owner: list[int] = []
+    marks = _marks(family)
     for i, ch in enumerate(text):
+        if ch in marks:
+            # a loss mark may hide the last byte of a character cut short
+            # ("銆?" for "。"): it may complete a seed, never start one
+            buf.append(0x80)
+            owner.append(i)
+            continue
         if ord(ch) < 0x80:
             buf.append(ord(ch))
             owner.append(i)

@@ -42,8 +42,11 @@ returns before any of them.
       bytes, each non-ASCII character giving one byte: again two adjacent
       non-ASCII characters.
 
-    So text with no U+FFFD and no two adjacent non-ASCII characters has no
-    seed under any hypothesis, and ``find_spans`` returns nothing.
+    A loss mark ('?', or a non-ASCII one such as '・') counts as a possible
+    last byte of a cut character: it may complete a seed after a non-ASCII
+    character.  So text with no U+FFFD, no two adjacent non-ASCII
+    characters and no non-ASCII character before a '?' has no seed under
+    any hypothesis, and ``find_spans`` returns nothing.
 (b) ``ftfy.fix_encoding_and_explain`` returns text unchanged with an empty
     explanation when ``ftfy.badness.is_bad(text)`` is False (the first test of
     its one-step fixer).  That same function is called here, on text that
@@ -71,8 +74,9 @@ from collections.abc import Callable
 __all__ = ["maybe_garbled"]
 
 #: Where a seed, a loss marker or damage can start: two adjacent non-ASCII
-#: characters, a U+FFFD, or four '?' (the only ASCII damage pattern).
-_SUSPECT = re.compile(r"[^\x00-\x7f]{2}|\ufffd|\?{4}")
+#: characters, a non-ASCII character before a '?' (a loss mark may complete
+#: a seed), a U+FFFD, or four '?' (the only ASCII damage pattern).
+_SUSPECT = re.compile(r"[^\x00-\x7f][^\x00-\x7f]|[^\x00-\x7f]\?|\ufffd|\?{4}")
 
 #: ftfy's BADNESS_RE (ftfy 6.3.1) that the analysis below was made on; with
 #: any other pattern every non-ASCII text goes to ``is_bad`` itself.

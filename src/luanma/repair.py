@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .detect import HYPOTHESES, SpanRepair, find_spans
+from .detect import HYPOTHESES, Reconstruction, SpanRepair, find_spans
 from .errors import PlanSyntaxError
 from .fastpath import maybe_garbled
 
@@ -33,6 +33,8 @@ MIN_CONFIDENCE = 0.99
 #: rivals together; otherwise it stays visibly lost (U+FFFD).
 #: Weaker spans are reported by diagnose() but not applied.
 MIN_GUESS_CONFIDENCE = 0.5
+#: ...and one none of whose bytes survived must be near certain.
+MIN_BLIND_CONFIDENCE = 0.99
 #: Rounds of search: a repaired span may itself be mojibake of an older layer.
 MAX_ROUNDS = 3
 
@@ -173,11 +175,21 @@ def find_damage(text: str) -> tuple[Damage, ...]:
 LOST = "\ufffd"
 
 
+def _unsure(r: Reconstruction) -> bool:
+    """A rebuilt character to leave as U+FFFD."""
+    if r.blind and (ord(r.char) >= 0x80 or r.char.isdigit()):
+        # every byte of it is gone: only context speaks for it, and context
+        # favours common characters ("이" for a lost box-drawing "│") and
+        # cannot know a number (a swallowed "2" of "250G")
+        return r.confidence < MIN_BLIND_CONFIDENCE
+    return r.confidence < MIN_GUESS_CONFIDENCE
+
+
 def _fix(span: SpanRepair) -> SpanFix:
     """The edit for ``span``; rebuilt characters below MIN_GUESS_CONFIDENCE
     become U+FFFD, so the rest of the span can be repaired without
     inventing them."""
-    weak = {r.index for r in span.reconstructed if r.confidence < MIN_GUESS_CONFIDENCE}
+    weak = {r.index for r in span.reconstructed if _unsure(r)}
     repaired = "".join(LOST if i in weak else c for i, c in enumerate(span.repaired))
     sure = [r for r in span.reconstructed if r.index not in weak]
     confidence = span.gain_odds
@@ -191,7 +203,7 @@ def _lost_note(span: SpanRepair) -> list[str]:
     return [f"lost character at [{span.start}:{span.end}] {span.garbled!r}, position {r.index} "
             f"of the repair: left as U+FFFD (best guess {r.char!r} at {r.confidence:.2f}, "
             f"also {', '.join(map(repr, r.alternatives)) or 'nothing else'})"
-            for r in span.reconstructed if r.confidence < MIN_GUESS_CONFIDENCE]
+            for r in span.reconstructed if _unsure(r)]
 
 
 def _check_text(text: object) -> str:
