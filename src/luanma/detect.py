@@ -202,6 +202,8 @@ MAX_CANDIDATES = 300
 #: Work budget of one search (candidate x state expansions), linear in the
 #: text length so that no input makes the search super-linear.
 WORK_PER_CHAR = 400
+#: candidates per guess once the work budget is spent
+STARVED_CANDIDATES = 8
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
@@ -467,10 +469,10 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
 
     budget = WORK_PER_CHAR * max(n, 1) + WORK_BASE
     for node in range(len(g.slot)):
-        if budget < 0:
-            # Too many unknown bytes to weigh them all: give up on this
-            # hypothesis rather than run long (the text stays as it is).
-            return []
+        # Past the budget (many unknown bytes), a guess weighs only the few
+        # most frequent characters that fit: the search stays linear in the
+        # text, and what the known bytes decide is still repaired.
+        cap = MAX_CANDIDATES if budget >= 0 else STARVED_CANDIDATES
         is_j = g.slot[node] is None
         k = g.char_at.get(node, -1)
         states = rep[node]
@@ -504,10 +506,10 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     cands = candidates(enc, pattern, index=idx)  # type: ignore[arg-type]
                     if not cands:
                         continue
-                    if len(cands) > MAX_CANDIDATES:
+                    if len(cands) > cap:
                         # two or more unknown bytes: almost any character fits;
                         # the frequent ones are the only realistic guesses
-                        cands = cands[:MAX_CANDIDATES]
+                        cands = cands[:cap]
                     target = rep[after]
                     if target is None:
                         target = rep[after] = {}
