@@ -33,7 +33,7 @@ from .layers import Layer, Plan
 from .model import LanguageModel, get_model
 from .variants import decode, get_variant
 
-__all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair",
+__all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair", "Work",
            "find_spans", "search"]
 
 
@@ -202,8 +202,10 @@ MAX_CANDIDATES = 300
 #: Work budget of one search (candidate x state expansions), linear in the
 #: text length so that no input makes the search super-linear.
 WORK_PER_CHAR = 400
-#: candidates per guess once the work budget is spent
+#: candidates per guess once the work budget is spent, for at most
+#: STARVED_BUDGET times the budget again
 STARVED_CANDIDATES = 8
+STARVED_BUDGET = 1.0
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
@@ -440,8 +442,31 @@ def _candidate_index(encoding: str) -> CandidateIndex:
 _Back = tuple
 
 
+@dataclass
+class Work:
+    """Guess expansions one repair may still spend, over all its searches.
+
+    Each search has its own budget, linear in its window; this one bounds
+    their sum, so that text mojibake under many hypotheses at once (dense
+    U+FFFD, say) costs no more than a few searches.  Once it is spent,
+    searches still run but try no guesses: what known bytes decide is
+    still found.
+    """
+
+    left: float
+
+    @classmethod
+    def for_text(cls, text: str) -> "Work":
+        return cls(CALL_WORK_PER_CHAR * len(text) + CALL_WORK_BASE)
+
+
+#: The per-call budget: a few full searches' worth.
+CALL_WORK_PER_CHAR = 2000
+CALL_WORK_BASE = 100000
+
+
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
-           span_penalty: float = SEARCH_PENALTY) -> list[SpanRepair]:
+           span_penalty: float = SEARCH_PENALTY, work: Work | None = None) -> list[SpanRepair]:
     """Best repair of ``text`` under one hypothesis; spans not yet verified."""
     lm = lm or get_model()
     family = _family(hyp)
@@ -467,12 +492,15 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         if old is None or score > old[0]:
             table[key] = (score, back)
 
-    budget = WORK_PER_CHAR * max(n, 1) + WORK_BASE
+    full = WORK_PER_CHAR * max(n, 1) + WORK_BASE
+    budget = start = min(full, work.left) if work is not None else full
     for node in range(len(g.slot)):
         # Past the budget (many unknown bytes), a guess weighs only the few
         # most frequent characters that fit: the search stays linear in the
         # text, and what the known bytes decide is still repaired.
-        cap = MAX_CANDIDATES if budget >= 0 else STARVED_CANDIDATES
+        # Past twice that, no more guesses at all (the hard bound on work).
+        cap = (MAX_CANDIDATES if budget >= 0 else
+               STARVED_CANDIDATES if budget >= -STARVED_BUDGET * full else 0)
         is_j = g.slot[node] is None
         k = g.char_at.get(node, -1)
         states = rep[node]
@@ -503,6 +531,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                 for path, after in _char_paths(g, first, length):
                     pattern = tuple(g.slot[i] for i in path)
                     guess = any(g.guess[i] for i in path)
+                    if guess and not cap:
+                        continue
                     cands = candidates(enc, pattern, index=idx)  # type: ignore[arg-type]
                     if not cands:
                         continue
@@ -520,6 +550,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                         for last, (sc, _) in states.items():
                             push(target, ch, sc + logp(last, ch) - cost,
                                  ("R", node, last, ch, pattern if guess else None))
+    if work is not None:
+        work.left -= start - budget
     return _trace(text, hyp, g, rep, clean, lm)
 
 
@@ -703,7 +735,8 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
 
 
 def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-               lm: LanguageModel | None = None, depth: int = 0) -> list[SpanRepair]:
+               lm: LanguageModel | None = None, depth: int = 0,
+               work: Work | None = None) -> list[SpanRepair]:
     """Verified repaired spans of ``text`` under the best hypotheses.
 
     Every hypothesis with seeds in ``text`` is searched; under each wrong
@@ -713,6 +746,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     """
     lm = lm or get_model()
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
+    composed = 0
     for hyp in (r for h in hypotheses for r in _readings(h, text)):
         family = _family(hyp)
         window = _seed_window(text, hyp)
@@ -721,7 +755,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
         a, b = window
         found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
-        for span in search(text[a:b], hyp, lm):
+        for span in search(text[a:b], hyp, lm, work=work):
             span = _shift(span, a)
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None:
@@ -735,8 +769,11 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
                 continue
             if checked.gain > 0:
                 weak.append(checked)
-            if depth < MAX_DEPTH:
-                deeper = _compose(checked, hypotheses, lm, depth)
+            if depth < MAX_DEPTH and not checked.reconstructed and composed < MAX_COMPOSE:
+                # (only a lossless outer layer: guesses under guesses are
+                # invention, and each attempt is a whole search again)
+                composed += 1
+                deeper = _compose(checked, hypotheses, lm, depth, work)
                 if deeper is not None:
                     found.append(deeper)
         if found:
@@ -761,17 +798,19 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
 
 #: Layers below the outermost one that a span may peel off (3 layers in all).
 MAX_DEPTH = 2
+#: Spans per text tried as the outer layer of a deeper chain.
+MAX_COMPOSE = 8
 
 
 def _compose(outer: SpanRepair, hypotheses: Sequence[Hypothesis], lm: LanguageModel,
-             depth: int) -> SpanRepair | None:
+             depth: int, work: Work | None = None) -> SpanRepair | None:
     """A repair that is itself mojibake: peel the next layer off its result.
 
     Undoing the outer layer of a two-layer chain gives text that is still
     garbled and so is not convincing on its own; if searching that text
     repairs it whole, the two steps together are one span.
     """
-    inner = find_spans(outer.repaired, hypotheses, lm, depth + 1)
+    inner = find_spans(outer.repaired, hypotheses, lm, depth + 1, work)
     if not inner:
         return None
     out, pos = [], 0
@@ -825,8 +864,10 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
         return False
     after = lm.per_char(r)
     # once the hypothesis is proven in this text, a piece need not also read
-    # like common text on its own (the model is thin on Korean, for one)
-    return (proven or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
+    # like common text on its own (the model is thin on Korean, for one) --
+    # unless it holds guesses: then only reading well speaks for them
+    relaxed = proven and not span.reconstructed
+    return (relaxed or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
 
 
 def _byte_length(text: str, layer: Layer | Plan) -> int:

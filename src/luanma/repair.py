@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .detect import HYPOTHESES, Reconstruction, SpanRepair, find_spans
+from .detect import HYPOTHESES, Reconstruction, SpanRepair, Work, find_spans
 from .errors import PlanSyntaxError
 from .fastpath import maybe_garbled
 
@@ -274,9 +274,15 @@ def _search(text: str, min_confidence: float
     rounds: list[tuple[SpanFix, ...]] = []
     withheld: list[SpanRepair] = []
     notes: list[str] = []
+    regions: list[tuple[int, int]] | None = None      # None: the whole text
+    work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
         keep = []
-        for s in find_spans(current, HYPOTHESES):
+        for s in find_spans(current, HYPOTHESES, work=work):
+            if regions is not None and not any(s.start < b and s.end > a for a, b in regions):
+                # a later round only peels older layers off what the last
+                # round repaired; elsewhere the text was searched already
+                continue
             if s.gain_odds >= min_confidence:
                 keep.append(s)
                 notes.extend(_lost_note(s))
@@ -290,7 +296,22 @@ def _search(text: str, min_confidence: float
         fixes = tuple(_fix(s) for s in keep)
         rounds.append(fixes)
         current = _apply_fixes(current, fixes)
+        regions = _repaired_regions(fixes)
     return rounds, withheld, notes
+
+
+def _repaired_regions(fixes: tuple[SpanFix, ...]) -> list[tuple[int, int]]:
+    """Where the repaired texts of ``fixes`` sit in the text after them.
+
+    >>> _repaired_regions((SpanFix(2, 5, "x", "abc", "Z", 1.0), SpanFix(8, 9, "x", "d", "YY", 1.0)))
+    [(2, 3), (6, 8)]
+    """
+    out, shift = [], 0
+    for f in sorted(fixes, key=lambda f: f.start):
+        a = f.start + shift
+        out.append((a, a + len(f.repaired)))
+        shift += len(f.repaired) - (f.end - f.start)
+    return out
 
 
 def _latin_pass(text: str) -> SpanFix | None:
