@@ -236,13 +236,18 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     latin = _latin_pass(text)
     if latin is not None:
         first = _apply_fixes(text, (latin,))
-        more, withheld2, notes2 = _search(first, min_confidence)
+        # (ftfy writes U+FFFD for bytes it found lost: no CJK decoder's mark,
+        # so nothing is rebuilt from them on this path)
+        more, withheld2, notes2 = _search(first, min_confidence, guesses=False)
         alt_rounds = [(latin,)] + more
         ours = RepairPlan(tuple(rounds)).apply(text)
         theirs = RepairPlan(tuple(alt_rounds)).apply(text)
-        if (not _CJK.search(first) and _cjk_share(ours) < 0.5) or _score(theirs) > _score(ours):
-            # where ftfy's repair leaves no CJK and ours is not mostly CJK,
-            # the text is Latin, Cyrillic, Greek...: ftfy's domain
+        guessed = any(f.reconstructed or f.lost for r in rounds for f in r)
+        if (not _CJK.search(first) and (guessed or _cjk_share(ours) < 0.5)) \
+                or _score(theirs) > _score(ours):
+            # where ftfy's repair leaves no CJK and ours is not mostly CJK
+            # (or only guesses make it so), the text is Latin, Cyrillic,
+            # Devanagari...: ftfy's domain
             rounds, withheld, notes = alt_rounds, withheld2, notes2
     current = RepairPlan(tuple(rounds)).apply(text)
     damage = find_damage(current)
@@ -267,9 +272,12 @@ def _score(text: str) -> float:
     return get_model().score(text)
 
 
-def _search(text: str, min_confidence: float
+def _search(text: str, min_confidence: float, guesses: bool = True
             ) -> tuple[list[tuple[SpanFix, ...]], list[SpanRepair], list[str]]:
-    """Rounds of CJK chain search; each round works on the last one's output."""
+    """Rounds of CJK chain search; each round works on the last one's output.
+
+    ``guesses=False`` keeps only spans that rebuild nothing from lost bytes.
+    """
     current = text
     rounds: list[tuple[SpanFix, ...]] = []
     withheld: list[SpanRepair] = []
@@ -279,6 +287,8 @@ def _search(text: str, min_confidence: float
     for _ in range(MAX_ROUNDS):
         keep = []
         for s in find_spans(current, HYPOTHESES, work=work):
+            if not guesses and s.reconstructed:
+                continue
             if regions is not None and not any(s.start < b and s.end > a for a, b in regions):
                 # a later round only peels older layers off what the last
                 # round repaired; elsewhere the text was searched already
@@ -326,10 +336,12 @@ def _latin_pass(text: str) -> SpanFix | None:
     import ftfy
 
     fixed, steps = ftfy.fix_encoding_and_explain(text)
-    if fixed == text or not any(kind == "decode" for kind, _ in steps):
-        # only a "transcode" (C1 controls to windows-1252, ...): that is no
-        # encoding repair, and a stray C1 control is often a CJK decoder's
-        # mapping of byte 0x80 that the chain search still needs
+    if fixed == text or not steps:
+        return None
+    if all(kind == "transcode" for kind, _ in steps) and _CJK.search(text):
+        # only a "transcode" (C1 controls to windows-1252, ...) in CJK text:
+        # a stray C1 control there is a CJK decoder's reading of byte 0x80,
+        # which the chain search still needs
         return None
     from .model import get_model
 
