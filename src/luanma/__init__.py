@@ -21,6 +21,7 @@ from .errors import (
 )
 from .layers import Corruption, Layer, LayerLoss, Plan, corrupt
 from .bytes_io import BytesRepair, repair_bytes
+from .batch import repair_many
 from .repair import Diagnosis, RepairPlan, SpanFix, diagnose, repair, repair_and_explain
 from .variants import Loss, decode, get_variant, reencode
 
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BytesRepair",
     "repair_bytes",
+    "repair_many",
     "Diagnosis",
     "RepairPlan",
     "SpanFix",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .errors import UndecodableBytesError
 from .repair import RepairPlan, repair_and_explain
 
-__all__ = ["BytesRepair", "repair_bytes"]
+__all__ = ["BytesRepair", "detect_encoding", "repair_bytes"]
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,8 @@ def repair_bytes(data: bytes, strict: bool = False) -> BytesRepair:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"repair_bytes() needs bytes, not {type(data).__name__}")
     data = bytes(data)
-    try:
-        text, encoding, confidence = data.decode("utf-8"), "utf-8", 1.0
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            # charset-normalizer gives up when every candidate has bad bytes;
-            # take the common encoding with the fewest, and say we guessed
-            encoding, confidence = _fewest_errors(data), 0.0
-        else:
-            encoding, confidence = best.encoding, 1.0 - best.chaos
-        text = ""
+    encoding, confidence = detect_encoding(data)
+    text = data.decode("utf-8") if encoding == "utf-8" else ""
     bad: list[int] = []
     if not text and data:
         try:
@@ -63,6 +52,33 @@ def repair_bytes(data: bytes, strict: bool = False) -> BytesRepair:
             text = _lenient(data, encoding, bad)
     fixed, plan = repair_and_explain(text)
     return BytesRepair(fixed, encoding, round(confidence, 3), tuple(bad), plan)
+
+
+def detect_encoding(data: bytes) -> tuple[str, float]:
+    """The encoding ``data`` is most likely in, and a 0..1 confidence.
+
+    UTF-8 wins whenever it decodes strictly (ASCII included); otherwise
+    charset-normalizer picks.  Shared by :func:`repair_bytes` and the
+    command's ``--encoding auto`` so both read bytes the same way.
+
+    >>> detect_encoding("由月要好".encode("utf-8"))
+    ('utf-8', 1.0)
+    >>> detect_encoding("由月要好，不过现在内存便宜".encode("gbk"))[0]
+    'gb18030'
+    """
+    try:
+        data.decode("utf-8")
+        return "utf-8", 1.0
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        # charset-normalizer gives up when every candidate has bad bytes;
+        # take the common encoding with the fewest, and say we guessed
+        return _fewest_errors(data), 0.0
+    return best.encoding, 1.0 - best.chaos
 
 
 # (no single-byte page: those decode anything, which proves nothing)
