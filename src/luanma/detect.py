@@ -329,7 +329,7 @@ class _Graph:
     guess: list[bool] = field(default_factory=list)           # slot is unknown
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=32768)
 def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[SlotPath, ...] | None:
     """Union over the family: the bytes any member decodes to ``ch``, and the
     patterns ``ch`` hides where it is some member's loss marker."""

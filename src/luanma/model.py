@@ -127,6 +127,10 @@ def _foreign_scripts(counts: Dict[str, int]) -> tuple[tuple[int, int], ...]:
     return ()
 
 
+#: Unpacked contexts kept per order (bigram, trigram) before the cache
+#: starts over.
+MAX_EXPANDED = 20000
+
 # --------------------------------------------------------------- classes
 
 #: log10 P(ch) for a character absent from the unigram table, by class.
@@ -404,6 +408,11 @@ class LanguageModel:
             row = self._ascii_rows[_ascii_class(chr(key))]
             for o in range(128):
                 d.setdefault(o, row[o])
+        if len(cache) >= MAX_EXPANDED:
+            # a long ETL job would otherwise unpack the whole model into
+            # dicts (several hundred MB); starting over keeps memory flat and
+            # costs little, since busy contexts come back at once
+            cache.clear()
         cache[key] = d
         return d
 
