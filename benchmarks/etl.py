@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from luanma import corrupt
+from luanma import corrupt  # noqa: E402
 
 CORPUS = ROOT / "corpus"
 LANGS = ("zh-Hans", "zh-Hant", "ja", "ko", "mixed")
