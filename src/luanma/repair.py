@@ -177,10 +177,13 @@ LOST = "\ufffd"
 
 def _unsure(r: Reconstruction) -> bool:
     """A rebuilt character to leave as U+FFFD."""
-    if r.blind and (ord(r.char) >= 0x80 or r.char.isdigit()):
+    if r.blind and r.char.isdigit():
+        # no context knows a number (a swallowed "2" of "250G"), however
+        # sure the model is that "3站" reads well
+        return True
+    if r.blind and ord(r.char) >= 0x80:
         # every byte of it is gone: only context speaks for it, and context
-        # favours common characters ("이" for a lost box-drawing "│") and
-        # cannot know a number (a swallowed "2" of "250G")
+        # favours common characters ("이" for a lost box-drawing "│")
         return r.confidence < MIN_BLIND_CONFIDENCE
     return r.confidence < MIN_GUESS_CONFIDENCE
 
