@@ -157,3 +157,21 @@ def test_repair_bytes_strict_names_the_offset_and_lenient_keeps_it_visible() -> 
     assert r.text.startswith("内存小了点") and "\ufffd" in r.text and r.undecodable
     with pytest.raises(TypeError):
         repair_bytes("text")  # type: ignore[arg-type]
+
+
+def test_repair_bytes_takes_any_bytes() -> None:
+    # found by hand: detection named UTF-8 for b"\xff\xfe\x00" and the strict
+    # UTF-8 decode then raised
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.binary(max_size=48))
+    def check(data: bytes) -> None:
+        r = luanma.repair_bytes(data)
+        assert isinstance(r.text, str)
+        assert all(0 <= off < len(data) for off in r.undecodable)
+
+    check()
+    r = luanma.repair_bytes(b"\xff\xfe\x00")
+    assert r.undecodable and "\ufffd" in r.text

@@ -40,16 +40,15 @@ def repair_bytes(data: bytes, strict: bool = False) -> BytesRepair:
         raise TypeError(f"repair_bytes() needs bytes, not {type(data).__name__}")
     data = bytes(data)
     encoding, confidence = detect_encoding(data)
-    text = data.decode("utf-8") if encoding == "utf-8" else ""
     bad: list[int] = []
-    if not text and data:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if strict:
-                raise UndecodableBytesError(data[exc.start:exc.end], exc.start, encoding,
-                                            exc.reason) from None
-            text = _lenient(data, encoding, bad)
+    try:
+        # (detection may name UTF-8 for bytes that are not all valid UTF-8)
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if strict:
+            raise UndecodableBytesError(data[exc.start:exc.end], exc.start, encoding,
+                                        exc.reason) from None
+        text = _lenient(data, encoding, bad)
     fixed, plan = repair_and_explain(text)
     return BytesRepair(fixed, encoding, round(confidence, 3), tuple(bad), plan)
 
