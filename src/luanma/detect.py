@@ -758,7 +758,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
         for span in search(text[a:b], hyp, lm, work=work):
             span = _shift(span, a)
             checked = _verify_or_retry(_trim(span), hyp, text)
-            if checked is None:
+            if checked is None or _splits_word(text, checked):
                 continue
             if checked.gain < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
                 if checked.gain > 0:
@@ -868,6 +868,26 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
     # unless it holds guesses: then only reading well speaks for them
     relaxed = proven and not span.reconstructed
     return (relaxed or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
+
+
+def _splits_word(text: str, span: SpanRepair) -> bool:
+    """Does ``span`` take an ASCII letter out of an ASCII word?
+
+    A double-byte decoder may read an ASCII letter as a trail byte, and some
+    repairs do end on one; but a letter with a letter beside it outside the
+    span ("�T" + "OPPERS") is far likelier a word than half a character.
+
+    >>> s = SpanRepair(0, 2, "\ufffdT", "三", Layer("gbk", "big5"), 5.0)
+    >>> _splits_word("\ufffdTOPPERS", s), _splits_word("\ufffdT ok", s)
+    (True, False)
+    """
+    g = span.garbled
+
+    def letter(i: int) -> bool:
+        return 0 <= i < len(text) and text[i].isascii() and text[i].isalpha()
+
+    return ((letter(span.end - 1) and letter(span.end) and g[-1] not in span.repaired)
+            or (letter(span.start) and letter(span.start - 1) and g[0] not in span.repaired))
 
 
 def _byte_length(text: str, layer: Layer | Plan) -> int:

@@ -286,6 +286,7 @@ def _search(text: str, min_confidence: float, guesses: bool = True
     withheld: list[SpanRepair] = []
     notes: list[str] = []
     regions: list[tuple[int, int]] | None = None      # None: the whole text
+    ours: set[int] = set()                              # our own U+FFFD marks
     work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
         keep = []
@@ -296,6 +297,8 @@ def _search(text: str, min_confidence: float, guesses: bool = True
                 # a later round only peels older layers off what the last
                 # round repaired; elsewhere the text was searched already
                 continue
+            if any(s.start <= i < s.end for i in ours):
+                continue        # a U+FFFD we wrote is no decoder's mark
             if s.gain_odds >= min_confidence:
                 keep.append(s)
                 notes.extend(_lost_note(s))
@@ -310,7 +313,27 @@ def _search(text: str, min_confidence: float, guesses: bool = True
         rounds.append(fixes)
         current = _apply_fixes(current, fixes)
         regions = _repaired_regions(fixes)
+        ours = _shifted(ours, fixes) | {a + i for (a, _), f in zip(regions, _by_start(fixes))
+                                         for i in f.lost}
+        regions = [(a, b) for (a, b), f in zip(regions, _by_start(fixes))
+                   if len(f.lost) < len(f.repaired)]
     return rounds, withheld, notes
+
+
+def _by_start(fixes: tuple[SpanFix, ...]) -> list[SpanFix]:
+    return sorted(fixes, key=lambda f: f.start)
+
+
+def _shifted(positions: set[int], fixes: tuple[SpanFix, ...]) -> set[int]:
+    """``positions`` outside ``fixes``, moved to where they sit after them."""
+    out = set()
+    for p in positions:
+        shift = 0
+        for f in _by_start(fixes):
+            if f.end <= p:
+                shift += len(f.repaired) - (f.end - f.start)
+        out.add(p + shift)
+    return out
 
 
 def _repaired_regions(fixes: tuple[SpanFix, ...]) -> list[tuple[int, int]]:
