@@ -279,6 +279,7 @@ class Reconstruction:
     alternatives: tuple[str, ...]
     unknown: int = 1        # how many of its bytes were lost
     blind: bool = False     # all of them: only the context chose it
+    digit_share: float = 0.0  # probability mass of digits at this place
 
 
 @dataclass(frozen=True)
@@ -693,8 +694,9 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
             conf = sum(m for m, (_, c) in zip(mass, scored) if c[k - i] == best[k - i]) / total
             alts = tuple(dict.fromkeys(c[k - i] for _, c in scored[1:] if c[k - i] != best[k - i]))[:3]
             unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
+            digits = sum(m for m, (_, c) in zip(mass, scored) if c[k - i].isdigit()) / total
             out.append(Reconstruction(k, cur[k], conf, alts, unknown,
-                                      unknown == len(chars[k][1])))
+                                      unknown == len(chars[k][1]), digits))
         i = j
     return "".join(cur), tuple(out)
 

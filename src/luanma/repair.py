@@ -177,9 +177,11 @@ LOST = "\ufffd"
 
 def _unsure(r: Reconstruction) -> bool:
     """A rebuilt character to leave as U+FFFD."""
-    if r.blind and r.char.isdigit():
+    if r.blind and (r.char.isdigit() or r.digit_share >= r.confidence):
         # no context knows a number (a swallowed "2" of "250G"), however
-        # sure the model is that "3站" reads well
+        # sure the model is that "3站" reads well -- nor whether a number
+        # was there at all, when digits together are as likely as the pick
+        # ("了1" is not "了 " just because a space beats each digit alone)
         return True
     if r.blind and ord(r.char) >= 0x80:
         # every byte of it is gone: only context speaks for it, and context
