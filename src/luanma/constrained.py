@@ -51,16 +51,7 @@ def lead_bytes(codec: str) -> frozenset:
     >>> 0xE4 in lead_bytes("gbk"), 0x90 in lead_bytes("big5")
     (True, False)
     """
-    leads = set()
-    for lead in range(0x81, 0x100):
-        for trail in range(0x40, 0x100):
-            try:
-                if len(bytes([lead, trail]).decode(codec)) == 1:
-                    leads.add(lead)
-                    break
-            except UnicodeDecodeError:
-                continue
-    return frozenset(leads)
+    return frozenset(lead for lead in range(0x81, 0x100) if _valid_trails(codec, lead))
 
 
 #: Lead-byte groups kept apart when describing a bad pair (see _pair_groups).
@@ -71,6 +62,7 @@ MAX_PAIR_GROUPS = 4
 _NEVER_TRAIL = frozenset(range(0x40)) | {0xFF}
 
 
+@lru_cache(maxsize=None)
 def _valid_trails(codec: str, lead: int) -> frozenset:
     """Trail bytes that make one character after ``lead`` in ``codec``.
 

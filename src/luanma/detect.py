@@ -180,6 +180,8 @@ def _isolation(text: str, span: "SpanRepair", hyp: "Hypothesis") -> float:
         if 0 <= i < len(text) and (ord(text[i]) >= 0x80 or (latin and text[i].isalpha())):
             return ISOLATION_PENALTY
     return 0.0
+
+
 #: Extra proof a hypothesis needs when both sides are double-byte CJK code
 #: pages (GBK shown as Big5 and back): each maps most of the other's bytes
 #: to real-looking hanzi and kana, so a few characters of classical Chinese
@@ -202,6 +204,7 @@ MAX_CANDIDATES = 300
 #: Work budget of one search (candidate x state expansions), linear in the
 #: text length so that no input makes the search super-linear.
 WORK_PER_CHAR = 400
+WORK_BASE = 20000
 #: candidates per guess once the work budget is spent, for at most
 #: STARVED_BUDGET times the budget again
 STARVED_CANDIDATES = 8
@@ -211,7 +214,6 @@ RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
 MAX_JOINT = 3
 JOINT_TOP = 8
-WORK_BASE = 20000
 
 #: Extra log10 prior for an ASCII character rebuilt from a swallowed byte.
 #: Only bytes below 0x40 (or 0x7F) can be swallowed as a bad trail; among
@@ -239,7 +241,6 @@ def _static_prior(ch: str, text: str) -> float:
 _DOC_PRIOR_WEIGHT = 4.0
 
 
-@lru_cache(maxsize=8)
 def _ascii_priors(text: str) -> dict[str, float]:
     """log10 prior for each ASCII character a lost byte may have been.
 
@@ -262,11 +263,10 @@ def _ascii_priors(text: str) -> dict[str, float]:
             for c, p in fixed.items()}
 
 
-def _guess_prior(ch: str, text: str) -> float:
-    """log10 prior of ``ch`` as a character rebuilt from lost bytes."""
-    if ord(ch) >= 0x80:
-        return 0.0
-    return _ascii_priors(text)[ch]
+def _guess_prior(ch: str, priors: dict[str, float]) -> float:
+    """log10 prior of ``ch`` as a character rebuilt from lost bytes
+    (``priors``: :func:`_ascii_priors` of the text)."""
+    return priors[ch] if ord(ch) < 0x80 else 0.0
 
 
 @dataclass(frozen=True)
@@ -295,26 +295,9 @@ class SpanRepair:
     reconstructed: tuple[Reconstruction, ...] = ()
 
     @property
-    def confidence(self) -> float:
-        """How sure the repair is, 0..1: the span's odds, times its guesses'."""
-        odds = self.gain_odds
-        for r in self.reconstructed:
-            odds *= r.confidence
-        return odds
-
-    @property
-    def least_sure_guess(self) -> float:
-        """Confidence of the weakest rebuilt character (1.0 if none)."""
-        return min((r.confidence for r in self.reconstructed), default=1.0)
-
-    @property
     def gain_odds(self) -> float:
         """Odds that the span is mojibake at all, from the score gain."""
         return 1.0 / (1.0 + 10.0 ** (-min(self.gain, 50.0)))
-
-    @property
-    def lossy(self) -> bool:
-        return bool(self.reconstructed)
 
 
 # -- the slot graph ----------------------------------------------------------
@@ -338,9 +321,11 @@ def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[Sl
     for spec in family.reencode:
         opts.extend(tuple(b) for b in char_bytes(ch, get_variant(spec)) if tuple(b) not in opts)
     for spec in family.verify:
-        for step in spec.split("|"):
-            decoder = step.split("->")[-1].strip()
-            opts.extend(p for p in marker_patterns(ch, get_variant(decoder), at_end) if p not in opts)
+        # a verify spec is one decoder, or a whole plan ("a -> b | c -> d")
+        decoders = [x.decoding for x in Plan.parse(spec).layers] if "->" in spec else [spec]
+        for decoder in decoders:
+            opts.extend(p for p in marker_patterns(ch, get_variant(decoder), at_end)
+                        if p not in opts)
     return tuple(opts) or None
 
 
@@ -493,6 +478,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         if old is None or score > old[0]:
             table[key] = (score, back)
 
+    # (only a text with loss marks has guesses to weigh)
+    priors = _ascii_priors(text) if any(g.guess) else {}
     full = WORK_PER_CHAR * max(n, 1) + WORK_BASE
     budget = start = min(full, work.left) if work is not None else full
     for node in range(len(g.slot)):
@@ -547,16 +534,16 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     pen = GUESS_PENALTY if guess else 0.0
                     budget -= len(cands) * len(states)
                     for ch, _data in cands:
-                        cost = pen - (_guess_prior(ch, text) if guess else 0.0)
+                        cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
                         for last, (sc, _) in states.items():
                             push(target, ch, sc + logp(last, ch) - cost,
                                  ("R", node, last, ch, pattern if guess else None))
     if work is not None:
         work.left -= start - budget
-    return _trace(text, hyp, g, rep, clean, lm)
+    return _trace(text, hyp, g, rep, clean, lm, priors)
 
 
-def _trace(text, hyp, g, rep, clean, lm) -> list[SpanRepair]:
+def _trace(text, hyp, g, rep, clean, lm, priors) -> list[SpanRepair]:
     """Walk the back-pointers of the best path and cut it into spans.
 
     A run in repair mode is cut wherever it passed a garbled character
@@ -625,7 +612,7 @@ def _trace(text, hyp, g, rep, clean, lm) -> list[SpanRepair]:
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
-        repaired, recon = _reconstructions(alm, hyp, text, a, b, chars)
+        repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors)
         spans.append(SpanRepair(a, b, garbled, repaired,
                                 Layer(hyp.encoding, _family(hyp).reencode[0]),
                                 _gain(lm, text, a, b, repaired), recon))
@@ -644,7 +631,8 @@ def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> 
     return a - b
 
 
-def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Reconstruction, ...]]:
+def _reconstructions(lm, hyp, text, start, end, chars,
+                     priors) -> tuple[str, tuple[Reconstruction, ...]]:
     """Re-rank guessed characters with wider context and word evidence.
 
     The Viterbi pass sees one character of context; here every character
@@ -674,12 +662,12 @@ def _reconstructions(lm, hyp, text, start, end, chars) -> tuple[str, tuple[Recon
             # cheap character context first; word evidence for the front runners
             lk = (left + "".join(cur[i:k]))[-w:]
             rk = ("".join(cur[k + 1:j]) + right)[:w]
-            quick = sorted(pool, key=lambda c: -(lm.context_logp(lk, c, rk) + _guess_prior(c, text)))
+            quick = sorted(pool, key=lambda c: -(lm.context_logp(lk, c, rk) + _guess_prior(c, priors)))
             pools.append(quick[:RESCORE_TOP if j - i == 1 else JOINT_TOP])
         combos = [""]
         for pool in pools:
             combos = [x + c for x in combos for c in pool]
-        prior = {c: _guess_prior(c, text) for pool in pools for c in pool}
+        prior = {c: _guess_prior(c, priors) for pool in pools for c in pool}
         # (the rest, far behind on context alone, are left out of the mass)
         scored = sorted(((lm.fill_logp(left, combo, right) + sum(prior[c] for c in combo), combo)
                          for combo in combos), reverse=True)
@@ -750,7 +738,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     composed = 0
     for hyp in (r for h in hypotheses for r in _readings(h, text)):
-        family = _family(hyp)
+        marked = _family(hyp).seeds == "markers"
         window = _seed_window(text, hyp)
         if window is None:
             continue
@@ -766,7 +754,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
                 if checked.gain > 0:
                     weak.append(checked)
                 continue
-            if _convincing(checked, lm, marked=family.seeds == "markers"):
+            if _convincing(checked, lm, marked=marked):
                 found.append(checked)
                 continue
             if checked.gain > 0:
@@ -783,8 +771,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
             # in this text, its short pieces between ASCII need no more proof
             # than being better than what stands there, and a non-ASCII
             # character touching a proven span was garbled with it.
-            found.extend(w for w in weak
-                         if _convincing(w, lm, proven=True, marked=family.seeds == "markers"))
+            found.extend(w for w in weak if _convincing(w, lm, proven=True, marked=marked))
             found = [_extend(x, hyp, text, lm) if _same_hyp(x, hyp) else x for x in found]
             by_hyp[hyp] = found
     # ...and one wrong decoder saw one byte stream: under each family keep the
@@ -848,9 +835,9 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
 
     A span more guessed than decoded is not kept (the bytes are gone; see
     :func:`luanma.repair.find_damage`).  Symbols that turn into other symbols
-    carry no evidence either way, and a
-    run of one repeated character is decoration (a rule line, ``┄┄┄``) or
-    irrecoverable filler (``烫烫烫``), never a sign of a wrong decoder.
+    carry no evidence either way, and a run of one repeated character is
+    decoration (a rule line, ``┄┄┄``) or irrecoverable filler (``烫烫烫``),
+    never a sign of a wrong decoder.
     """
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):

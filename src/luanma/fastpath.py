@@ -68,8 +68,8 @@ above against the real ``_seed_window`` and the real ``diagnose``.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
+from functools import lru_cache
 
 __all__ = ["maybe_garbled"]
 
@@ -89,45 +89,34 @@ _KNOWN_BADNESS_SHA256 = "9dcc0f2ac90d9ae3c85eb7b9b2c0b8a8e8126153847c2b30c91a0bb
 #: can only be True if one of these characters is present.
 _FTFY_SINGLES = re.compile("[\x80-\x9f\u0152\u0153\u00c3\u00c2]")
 
-_LOCK = threading.Lock()
-_CHECK: list[Callable[[str], bool]] = []      # filled once, under _LOCK
-
-
 def _always(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=None)
 def _load_check() -> Callable[[str], bool]:
     """The ftfy part of the test, built on first use (luanma imports ftfy
     lazily too): True where ``ftfy.fix_encoding_and_explain`` may change a
-    text that has no two adjacent non-ASCII characters."""
-    if _CHECK:
-        return _CHECK[0]
-    with _LOCK:
-        if not _CHECK:
-            fn: Callable[[str], bool] = _always
-            try:
-                import hashlib
+    text that has no two adjacent non-ASCII characters.  (Two threads racing
+    here build equal functions.)"""
+    try:
+        import hashlib
 
-                import ftfy
-                from ftfy.badness import BADNESS_RE, is_bad
+        import ftfy
+        from ftfy.badness import BADNESS_RE, is_bad
+    except ImportError:
+        return _always
+    # ftfy 6's encoding fixer returns the text as it is, with no steps, when
+    # is_bad() is False (its first test)
+    if getattr(ftfy, "__version__", "").split(".")[0] != "6" or not callable(is_bad):
+        return _always
+    known = hashlib.sha256(BADNESS_RE.pattern.encode()).hexdigest() == _KNOWN_BADNESS_SHA256
 
-                # ftfy 6's encoding fixer returns the text as it is, with no
-                # steps, when is_bad() is False (its first test)
-                if ftfy.__version__.split(".")[0] == "6" and callable(is_bad):
-                    known = hashlib.sha256(BADNESS_RE.pattern.encode()).hexdigest() \
-                        == _KNOWN_BADNESS_SHA256
-
-                    def fn(text: str, _is_bad: Callable[[str], bool] = is_bad,
-                           _singles: Callable = _FTFY_SINGLES.search,
-                           _known: bool = known) -> bool:
-                        if _known and _singles(text) is None:
-                            return False
-                        return bool(_is_bad(text))
-            except (ImportError, AttributeError):
-                pass
-            _CHECK.append(fn)
-    return _CHECK[0]
+    def check(text: str) -> bool:
+        if known and _FTFY_SINGLES.search(text) is None:
+            return False
+        return bool(is_bad(text))
+    return check
 
 
 def maybe_garbled(text: str) -> bool:

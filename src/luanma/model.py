@@ -99,32 +99,32 @@ _LEX_MAXLEN = 8
 #: Traditional document (and vice versa).
 SCRIPT_PENALTY = -2.0
 
-_KANA = ((0x3040, 0x3100), (0x31F0, 0x3200), (0xFF66, 0xFF9E))
-_HANGUL = ((0xAC00, 0xD7A4), (0x1100, 0x1200), (0x3130, 0x3190))
+#: Script classes (of :func:`char_class`) a document in another script
+#: hardly uses.
+_KANA = frozenset({"hiragana", "katakana", "halfwidth_katakana"})
+_HANGUL = frozenset({"hangul_syllable", "hangul_jamo", "halfwidth_hangul"})
 
 
-def _in_ranges(c: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    o = ord(c)
-    return any(lo <= o < hi for lo, hi in ranges)
-
-
-def _foreign_scripts(counts: Dict[str, int]) -> tuple[tuple[int, int], ...]:
-    """Code point ranges a document with these character counts hardly
+def _foreign_scripts(counts: Dict[str, int]) -> FrozenSet[str]:
+    """Character classes a document with these character counts hardly
     uses: kana in Korean or Chinese, hangul in Japanese or Chinese.
 
     >>> _foreign_scripts({"한": 5, "국": 5}) == _KANA
     True
     """
-    kana = sum(n for c, n in counts.items() if _in_ranges(c, _KANA))
-    hangul = sum(n for c, n in counts.items() if _in_ranges(c, _HANGUL))
-    han = sum(n for c, n in counts.items() if 0x4E00 <= ord(c) < 0xA000)
+    by_class: Dict[str, int] = {}
+    for c, n in counts.items():
+        k = _script(c)
+        by_class[k] = by_class.get(k, 0) + n
+    kana = sum(by_class.get(k, 0) for k in _KANA)
+    hangul = sum(by_class.get(k, 0) for k in _HANGUL)
     if hangul > 3 * kana + 2:
         return _KANA
     if kana > 3 * hangul + 2:
         return _HANGUL
-    if han > 10 and not kana and not hangul:
-        return _KANA + _HANGUL
-    return ()
+    if by_class.get("cjk_rare", 0) > 10 and not kana and not hangul:
+        return _KANA | _HANGUL
+    return frozenset()
 
 
 #: Unpacked contexts kept per order (bigram, trigram) before the cache
@@ -265,10 +265,15 @@ def char_class(ch: str) -> str:
     >>> [char_class(c) for c in "a的鐢ｶ가\\ue000\\ufffd"]
     ['ascii_alnum', 'cjk_common', 'cjk_rare', 'halfwidth_katakana', 'hangul_syllable', 'pua', 'replacement']
     """
-    cls = _RANGES[bisect.bisect_right(_STARTS, ord(ch)) - 1][1]
+    cls = _script(ch)
     if cls == "cjk_rare" and _is_common_hanzi(ch):
         return "cjk_common"
     return cls
+
+
+def _script(ch: str) -> str:
+    """The class of ``ch`` by code point range alone (all hanzi "cjk_rare")."""
+    return _RANGES[bisect.bisect_right(_STARTS, ord(ch)) - 1][1]
 
 
 # Generic model for ASCII pairs the tables do not cover (code, markup,
@@ -601,8 +606,9 @@ class AdaptedModel:
     ``P_cache(c | b) = (n(bc) + n(c) / N) / (n(b) + 1)`` counts the
     document's own bigrams ``n(bc)`` and characters ``n(c)`` (``N`` of
     them), and ``l = w * n(b) / (n(b) + 1)`` trusts the cache only as far as
-    the document has seen the context ``b``.  Characters not in the document get no cache mass, so mojibake
-    in a document does not make more mojibake likely unless it repeats.
+    the document has seen the context ``b``.  Characters not in the document
+    get no cache mass, so mojibake in a document does not make more mojibake
+    likely unless it repeats.
     Same interface as :class:`LanguageModel`; slower (a ``10 **`` and a
     ``log10`` per character), meant for ranking candidates, not bulk scans.
 
@@ -658,7 +664,7 @@ class AdaptedModel:
             seen = self._ctx.get(ctx[-1], 0)
             lam = w * seen / (seen + 1.0)
             total += math.log10((1.0 - lam) * pb + lam * self._cache(ctx[-1], c))
-            if c in self._penalty or _in_ranges(c, self._foreign):
+            if c in self._penalty or (self._foreign and _script(c) in self._foreign):
                 total += SCRIPT_PENALTY
             ctx = ctx[-1] + c
         return total

@@ -29,9 +29,9 @@ __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
 
 #: A span is applied when the odds that it is mojibake at all reach this...
 MIN_CONFIDENCE = 0.99
+#: (Weaker spans are reported by diagnose() but not applied.)
 #: A character rebuilt from lost bytes is written only if it beats all its
 #: rivals together; otherwise it stays visibly lost (U+FFFD).
-#: Weaker spans are reported by diagnose() but not applied.
 MIN_GUESS_CONFIDENCE = 0.5
 #: ...and one none of whose bytes survived must be near certain.
 MIN_BLIND_CONFIDENCE = 0.99
@@ -191,7 +191,7 @@ def _unsure(r: Reconstruction) -> bool:
 
 
 def _fix(span: SpanRepair) -> SpanFix:
-    """The edit for ``span``; rebuilt characters below MIN_GUESS_CONFIDENCE
+    """The edit for ``span``; rebuilt characters :func:`_unsure` picks
     become U+FFFD, so the rest of the span can be repaired without
     inventing them."""
     weak = {r.index for r in span.reconstructed if _unsure(r)}
@@ -221,8 +221,9 @@ def _check_text(text: object) -> str:
 def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     """Find mojibake spans, their chains and repairs, and damage that cannot
     be undone.  A span is applied only if the odds that it is mojibake reach
-    ``min_confidence`` and every rebuilt character is more likely than all its
-    rivals together; the rest are reported in ``withheld`` and ``notes``.
+    ``min_confidence``; the rest are reported in ``withheld`` and ``notes``.
+    Inside an applied span, a rebuilt character nothing pins down is left
+    as U+FFFD (``SpanFix.lost``) and noted with its best guess.
 
     >>> d = diagnose("## 涓轰粈涔堥渶瑕?Sego")
     >>> d.repaired, d.spans[0].layer
@@ -314,40 +315,26 @@ def _search(text: str, min_confidence: float, guesses: bool = True
         fixes = tuple(_fix(s) for s in keep)
         rounds.append(fixes)
         current = _apply_fixes(current, fixes)
-        regions = _repaired_regions(fixes)
-        ours = _shifted(ours, fixes) | {a + i for (a, _), f in zip(regions, _by_start(fixes))
-                                         for i in f.lost}
-        regions = [(a, b) for (a, b), f in zip(regions, _by_start(fixes))
-                   if len(f.lost) < len(f.repaired)]
+        placed = _placed(fixes)
+        # (no fix covers an earlier mark, so each moves by the fixes before it)
+        ours = {p + sum(len(f.repaired) - (f.end - f.start) for f in fixes if f.end <= p)
+                for p in ours} | {a + i for a, _, f in placed for i in f.lost}
+        regions = [(a, b) for a, b, f in placed if len(f.lost) < len(f.repaired)]
     return rounds, withheld, notes
 
 
-def _by_start(fixes: tuple[SpanFix, ...]) -> list[SpanFix]:
-    return sorted(fixes, key=lambda f: f.start)
+def _placed(fixes: tuple[SpanFix, ...]) -> list[tuple[int, int, SpanFix]]:
+    """Each fix, by position, with where its repaired text sits in the text
+    after all of them.
 
-
-def _shifted(positions: set[int], fixes: tuple[SpanFix, ...]) -> set[int]:
-    """``positions`` outside ``fixes``, moved to where they sit after them."""
-    out = set()
-    for p in positions:
-        shift = 0
-        for f in _by_start(fixes):
-            if f.end <= p:
-                shift += len(f.repaired) - (f.end - f.start)
-        out.add(p + shift)
-    return out
-
-
-def _repaired_regions(fixes: tuple[SpanFix, ...]) -> list[tuple[int, int]]:
-    """Where the repaired texts of ``fixes`` sit in the text after them.
-
-    >>> _repaired_regions((SpanFix(2, 5, "x", "abc", "Z", 1.0), SpanFix(8, 9, "x", "d", "YY", 1.0)))
+    >>> [(a, b) for a, b, _ in _placed((SpanFix(8, 9, "x", "d", "YY", 1.0),
+    ...                                  SpanFix(2, 5, "x", "abc", "Z", 1.0)))]
     [(2, 3), (6, 8)]
     """
     out, shift = [], 0
     for f in sorted(fixes, key=lambda f: f.start):
         a = f.start + shift
-        out.append((a, a + len(f.repaired)))
+        out.append((a, a + len(f.repaired), f))
         shift += len(f.repaired) - (f.end - f.start)
     return out
 
