@@ -35,6 +35,7 @@ from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .fastpath import maybe_garbled
 from .repair import repair
 
 if TYPE_CHECKING:  # the optional libraries are never imported at run time here
@@ -235,14 +236,15 @@ def _repair_list(values: list[str]) -> list[str]:
 def _split_chunk(chunk: list[Any]) -> tuple[list[Any], list[int], list[str]]:
     """Resolve what needs no worker here, and list what does.
 
-    repair() answers ASCII strings at once, and missing values pass through,
-    so only non-ASCII strings are worth a trip to another process.  Returns
-    the chunk's output so far, the indexes still to fill, and their inputs.
+    repair() answers at once what its fast path proves clean, and missing
+    values pass through, so only the rest is worth a trip to another
+    process.  Returns the chunk's output so far, the indexes still to fill,
+    and their inputs.
     """
     out: list[Any] = list(chunk)
     todo: list[int] = []
     for i, value in enumerate(chunk):
-        if isinstance(value, str) and not value.isascii():
+        if isinstance(value, str) and maybe_garbled(value):
             todo.append(i)
         else:
             out[i] = _repair_value(value)
