@@ -29,12 +29,13 @@ from functools import lru_cache
 from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes, char_lengths,
                           Follow, follows, marker_patterns)
 from .errors import LuanmaError
+from .fastpath import LATIN, LEGACY, MARKS, UTF8, signatures
 from .layers import Layer, Plan
 from .model import LanguageModel, get_model
 from .variants import decode, get_variant
 
 __all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair", "Work",
-           "find_spans", "search"]
+           "find_spans", "gated", "search"]
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,64 @@ def _isolation(text: str, span: "SpanRepair", hyp: "Hypothesis") -> float:
 #: to real-looking hanzi and kana, so a few characters of classical Chinese
 #: or old Japanese can read "better" under it by chance.
 LEGACY_PAIR_PRIOR = 3.0
+
+
+#: GBK shown as Big5 and back is searched only where, on some stretch of
+#: the text, reading every character as its counterpart gains at least this
+#: much (log10, trigram model, no penalties): well below what a span must
+#: gain to be kept (SPAN_PENALTY + LEGACY_PAIR_PRIOR), and it costs one
+#: pass of the model instead of a search.
+LEGACY_PROMISE = 4.5
+
+
+@lru_cache(maxsize=None)
+def _counterparts(encoding: str, family: str) -> dict[int, str]:
+    """``str.translate`` table: each double-byte character the decoders of
+    ``family`` show -> what its bytes are in ``encoding`` (a legacy pair)."""
+    shown = [get_variant(v).codec for v in FAMILIES[family].verify[:2]]
+    table: dict[int, str] = {}
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            b = bytes((lead, trail))
+            try:
+                o = b.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            for codec in shown:
+                try:
+                    g = b.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                if len(g) == 1 and len(o) == 1 and g != o:
+                    table.setdefault(ord(g), o)
+    return table
+
+
+def _promising(text: str, hyp: "Hypothesis", lm: LanguageModel) -> bool:
+    """Could ``hyp`` (a legacy pair) repair anything in ``text``?  The best
+    stretch of per-character gains of the counterpart text over ``text``
+    must reach LEGACY_PROMISE.
+
+    >>> lm = get_model()
+    >>> _promising("Blue=懦伎", Hypothesis("gbk", "big5"), lm)
+    True
+    >>> _promising("这是正常的中文。", Hypothesis("big5", "gbk"), lm)
+    False
+    """
+    other = text.translate(_counterparts(hyp.encoding, hyp.family))
+    if other == text:
+        return False
+    best = run = 0.0
+    for i, (a, b) in enumerate(zip(text, other)):
+        if a == b and a.isascii():
+            run = 0.0
+            continue
+        j = max(0, i - 2)
+        run = max(0.0, run + lm.score(b, other[j:i] or "\n") - lm.score(a, text[j:i] or "\n"))
+        best = max(best, run)
+        if best >= LEGACY_PROMISE:
+            return True
+    return False
 
 
 def _prior(hyp: "Hypothesis") -> float:
@@ -724,20 +783,48 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
     return None
 
 
-def find_spans(text: str, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+def gated(hypotheses: Sequence[Hypothesis], kinds: frozenset[str]) -> tuple[Hypothesis, ...]:
+    """The hypotheses whose kind of mojibake shows in a text with the
+    signatures ``kinds`` (:func:`luanma.fastpath.signatures`).
+
+    >>> [(h.encoding, h.family) for h in gated(HYPOTHESES, frozenset({"legacy"}))]
+    [('gbk', 'big5'), ('big5', 'gbk')]
+    """
+    return tuple(h for h in hypotheses if not kinds.isdisjoint(_needs(h)))
+
+
+@lru_cache(maxsize=None)
+def _needs(hyp: Hypothesis) -> frozenset[str]:
+    """The signatures of which any one lets ``hyp`` be searched."""
+    family = _family(hyp)
+    if family.seeds == "markers" or hyp.family == "utf-8":
+        return frozenset({MARKS})               # seeds need a U+FFFD
+    if get_variant(family.reencode[0]).single_byte:
+        return frozenset({LATIN, MARKS})
+    if hyp.encoding == "utf-8":
+        return frozenset({UTF8, MARKS})
+    return frozenset({LEGACY})                  # GBK shown as Big5 and back
+
+
+def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
                lm: LanguageModel | None = None, depth: int = 0,
                work: Work | None = None) -> list[SpanRepair]:
     """Verified repaired spans of ``text`` under the best hypotheses.
 
+    ``hypotheses=None`` searches those of :data:`HYPOTHESES` whose signature
+    ``text`` shows (:func:`gated`); a given list is searched as it is.
     Every hypothesis with seeds in ``text`` is searched; under each wrong
     decoder only the true encoding that explains the most is kept, and of
     overlapping spans the set with the largest total gain wins.  Returned
     spans do not overlap and are sorted by position.
     """
     lm = lm or get_model()
+    pool = gated(HYPOTHESES, signatures(text)) if hypotheses is None else hypotheses
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     composed = 0
-    for hyp in (r for h in hypotheses for r in _readings(h, text)):
+    for hyp in (r for h in pool for r in _readings(h, text)):
+        if _prior(hyp) and not _promising(text, hyp, lm):
+            continue
         marked = _family(hyp).seeds == "markers"
         window = _seed_window(text, hyp)
         if window is None:
@@ -791,7 +878,7 @@ MAX_DEPTH = 2
 MAX_COMPOSE = 8
 
 
-def _compose(outer: SpanRepair, hypotheses: Sequence[Hypothesis], lm: LanguageModel,
+def _compose(outer: SpanRepair, hypotheses: Sequence[Hypothesis] | None, lm: LanguageModel,
              depth: int, work: Work | None = None) -> SpanRepair | None:
     """A repair that is itself mojibake: peel the next layer off its result.
 

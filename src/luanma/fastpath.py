@@ -1,82 +1,85 @@
-"""A provable fast path: is ``text`` certainly left alone by :func:`~luanma.diagnose`?
+"""The fast path: does ``text`` show any sign of mojibake at all?
 
-:func:`maybe_garbled` answers False only when the full ``diagnose(text)``
-would return ``text`` unchanged with no spans (applied or withheld) and no
-damage -- without the language model and at the cost of one regex scan (plus
-ftfy's own badness regex for the few texts that get that far).  It never
-changes a result; it only lets a caller skip work whose outcome is already
-known::
+:func:`maybe_garbled` is the first thing :func:`~luanma.diagnose` (and so
+``repair``) asks.  When it answers False the text is returned as it is,
+without the language model or the search.  It costs a few C-level scans
+(regexes, one encode and decode per CJK code page), about as much as one
+pass of ftfy's badness regex::
 
-    fixed = text if not maybe_garbled(text) else repair(text)
+    fixed = text if not maybe_garbled(text) else repair(text)   # what repair() does
 
 >>> maybe_garbled("plain ASCII, even ???? runs")
 False
 >>> maybe_garbled("Café “déjà vu” — naïve")
 False
->>> maybe_garbled("CafÃ© dÃ©jÃ  vu")          # Latin mojibake: ftfy's domain
+>>> maybe_garbled("这是正常的中文。")            # clean CJK: no signature
+False
+>>> maybe_garbled("CafÃ© dÃ©jÃ  vu")           # Latin mojibake: ftfy's domain
 True
->>> maybe_garbled("Sego 鍥炬爣")               # CJK mojibake
-True
->>> maybe_garbled("这是正常的中文。")           # clean, but not provably so
+>>> maybe_garbled("Sego 鍥炬爣")                # UTF-8 shown as GBK
 True
 
-Why these checks suffice (read against ``detect.py`` and ``repair.py``):
+What it looks for -- every chain luanma repairs leaves one of these
+signatures, and clean CJK text almost never does:
 
-``diagnose`` changes a text or reports something only through (a) a span of
-:func:`luanma.detect.find_spans`, (b) ftfy's encoding repair in
-``_latin_pass``, or (c) :func:`luanma.repair.find_damage`; pure-ASCII text
-returns before any of them.
+1. *Loss and damage marks*: U+FFFD, a '?' right after a non-ASCII
+   character, four '?' in a row, 锟斤拷, 烫烫烫, 屯屯屯.
+2. *Isolated non-ASCII characters* (no two adjacent): only ftfy can change
+   such a text, and only where its badness test fires; this part is exact
+   (see ``_FTFY_SINGLES``).
+3. *Latin-looking mojibake*: two adjacent characters that single-byte code
+   pages (windows-1252, Latin-1, CP437, CP850, Mac Roman, windows-1251/1250)
+   decode high bytes to -- UTF-8 or GBK/Big5/Shift_JIS/EUC-KR shown as
+   Latin (``ä¸­``, ``ÓÉÔÂ``) -- other than pairs of the punctuation CJK
+   text itself uses (……, ——, “”); and anything ftfy's own badness test
+   flags.
+4. *UTF-8 shown through a CJK code page* (GBK/GB18030, Big5/CP950,
+   Shift_JIS/CP932, EUC-KR/CP949, EUC-JP): re-encoding the text with that
+   code page and reading the bytes as UTF-8 gives two adjacent frequent
+   characters.  Legacy bytes of clean text are rarely valid UTF-8, and
+   almost never two frequent characters in a row.
+5. *GBK shown as Big5, or Big5 as GBK*: two characters close together
+   (at most one between them) whose bytes read in the other code page give
+   a character at least ten times more frequent.
 
-(a) ``find_spans`` searches a hypothesis only where ``_seed_window`` finds a
-    seed, for every reading (``_readings``) of every hypothesis:
+The tables behind 4 and 5 are data (``data/gates.json``, built by
+``tools/build_gates.py`` from the language model and Python's codecs).
 
-    * families "utf-8" and "cp1252-qmark-roundtrip": no seed without U+FFFD;
-    * legacy true encodings (gbk, big5, shift_jis, euc_kr): a run of two
-      *adjacent* non-ASCII characters;
-    * UTF-8 read through a double-byte family: a UTF-8 multi-byte pattern in
-      the re-encoded bytes spread over at least two characters.  The bytes of
-      an ASCII character (and of the '?' standing in for an unmappable one)
-      are below 0x80 and so neither lead nor continuation bytes: the pattern
-      needs two adjacent non-ASCII characters;
-    * UTF-8 read through a single-byte family: a UTF-8 pattern of two or more
-      bytes, each non-ASCII character giving one byte: again two adjacent
-      non-ASCII characters.
-
-    A loss mark ('?', or a non-ASCII one such as '・') counts as a possible
-    last byte of a cut character: it may complete a seed after a non-ASCII
-    character.  So text with no U+FFFD, no two adjacent non-ASCII
-    characters and no non-ASCII character before a '?' has no seed under
-    any hypothesis, and ``find_spans`` returns nothing.
-(b) ``ftfy.fix_encoding_and_explain`` returns text unchanged with an empty
-    explanation when ``ftfy.badness.is_bad(text)`` is False (the first test of
-    its one-step fixer).  That same function is called here, on text that
-    (a) let through, only when the text holds one of the few characters
-    that ftfy 6.3.1's badness regex can match between ASCII characters (see
-    ``_FTFY_SINGLES``; another ftfy version gets ``is_bad`` on every text).
-(c) Every damage pattern but a run of four '?' needs two adjacent non-ASCII
-    characters (锟斤拷, 烫烫烫, 屯屯屯, U+FFFD U+FFFD).
-
-Clean CJK almost always has two adjacent non-ASCII characters, and under the
-legacy-to-legacy hypotheses (GBK shown as Big5 and back) any such pair is a
-seed whose repair only the language model can reject; so this fast path pays
-for text with isolated non-ASCII characters (English and other Latin-script
-text with accents, curly quotes and dashes; mostly-ASCII records with a lone
-symbol), not for clean CJK.  ``tests/test_fastpath.py`` checks the argument
-above against the real ``_seed_window`` and the real ``diagnose``.
+This is a filter, not a proof: text garbled so little that it shows none
+of these (a single CJK character garbled between ASCII words, say) is left
+as it is.  ``benchmarks/accuracy.py`` measures that the filter costs no
+accuracy on its cases; ``tests/test_fastpath.py`` checks that it passes
+every garbled text the corpus gives under every supported chain.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from importlib import resources
 
-__all__ = ["maybe_garbled"]
+__all__ = ["maybe_garbled", "signatures"]
 
-#: Where a seed, a loss marker or damage can start: two adjacent non-ASCII
-#: characters, a non-ASCII character before a '?' (a loss mark may complete
-#: a seed), a U+FFFD, or four '?' (the only ASCII damage pattern).
-_SUSPECT = re.compile(r"[^\x00-\x7f][^\x00-\x7f]|[^\x00-\x7f]\?|\ufffd|\?{4}")
+# -- 1. marks ------------------------------------------------------------------
+
+#: Damage: U+FFFD, four '?' in a row, 锟斤拷 and the debug fills of MSVC
+#: (烫烫烫, 屯屯屯).
+_DAMAGE = re.compile(r"\ufffd|\?{4}|锟斤|斤拷|烫{3}|屯{3}")
+#: A '?' beside a non-ASCII character: a decoder's mark for a cut character
+#: -- or a question mark.  It counts when that character is not one of the
+#: frequent ones (``frequent`` in data/gates.json), nor is the one beyond:
+#: the pieces a cut leaves beside its mark are rare characters ("鐩?",
+#: "?뚮줎"); a '?' inside a run of mojibake made of frequent ones shows
+#: signature 4 anyway.
+_QMARK = re.compile(r"([^\x00-\x7f]{1,2})\?|\?([^\x00-\x7f]{1,2})")
+_MARK_CHARS = re.compile("[\ufffd?锟斤烫屯]")
+
+_PAIR = re.compile(r"[^\x00-\x7f]{2}")
+_LONE_QMARK = re.compile(r"[^\x00-\x7f]\?")
+
+# -- 2. isolated characters: ftfy -------------------------------------------------
 
 #: ftfy's BADNESS_RE (ftfy 6.3.1) that the analysis below was made on; with
 #: any other pattern every non-ASCII text goes to ``is_bad`` itself.
@@ -84,44 +87,200 @@ _KNOWN_BADNESS_SHA256 = "9dcc0f2ac90d9ae3c85eb7b9b2c0b8a8e8126153847c2b30c91a0bb
 #: In that pattern the alternatives that one non-ASCII character between
 #: ASCII ones can match are ``[{c1}]``, ``[Œœ][^A-Za-z]``,
 #: ``[a-z]\s?[ÃÂ][ ]``, ``^[ÃÂ][ ]`` and ``[a-z.,?!…]Â[ …]``; every other
-#: one needs two adjacent non-ASCII characters, which _SUSPECT has already
-#: sent to the full repair.  So on text that got past _SUSPECT, ``is_bad``
-#: can only be True if one of these characters is present.
+#: one needs two adjacent non-ASCII characters.  So on text without two
+#: adjacent non-ASCII characters, ``is_bad`` can only be True if one of
+#: these characters is present.
 _FTFY_SINGLES = re.compile("[\x80-\x9f\u0152\u0153\u00c3\u00c2]")
+
+#: Punctuation real CJK text uses that also appears in BADNESS_RE; no
+#: alternative of it matches with only these, ASCII and CJK characters
+#: (checked exhaustively in tests/test_fastpath.py).
+_CJK_PUNCT = "\xa0–—―‘’‚“”„•…·"
+
 
 def _always(text: str) -> bool:
     return True
 
 
 @lru_cache(maxsize=None)
-def _load_check() -> Callable[[str], bool]:
-    """The ftfy part of the test, built on first use (luanma imports ftfy
-    lazily too): True where ``ftfy.fix_encoding_and_explain`` may change a
-    text that has no two adjacent non-ASCII characters.  (Two threads racing
-    here build equal functions.)"""
+def _ftfy_check() -> tuple[Callable[[str], bool], re.Pattern[str] | None]:
+    """``(is_bad, chars)``: ftfy's test and the characters, outside
+    ``_CJK_PUNCT``, that its pattern names (None: call it on everything).
+    Built on first use; two threads racing here build equal values."""
     try:
         import hashlib
 
         import ftfy
         from ftfy.badness import BADNESS_RE, is_bad
     except ImportError:
-        return _always
-    # ftfy 6's encoding fixer returns the text as it is, with no steps, when
-    # is_bad() is False (its first test)
+        return _always, None
     if getattr(ftfy, "__version__", "").split(".")[0] != "6" or not callable(is_bad):
-        return _always
-    known = hashlib.sha256(BADNESS_RE.pattern.encode()).hexdigest() == _KNOWN_BADNESS_SHA256
+        return _always, None
+    pattern = BADNESS_RE.pattern
+    if hashlib.sha256(pattern.encode()).hexdigest() != _KNOWN_BADNESS_SHA256:
+        return is_bad, None
+    return is_bad, re.compile("[%s]" % re.escape("".join(sorted(_pattern_chars(pattern) - set(_CJK_PUNCT)))))
 
-    def check(text: str) -> bool:
-        if known and _FTFY_SINGLES.search(text) is None:
-            return False
-        return bool(is_bad(text))
-    return check
+
+def _pattern_chars(pattern: str) -> set[str]:
+    """Non-ASCII characters a regex source names, literally or in ranges.
+
+    >>> sorted(_pattern_chars("[à-â]x|€"))
+    ['à', 'á', 'â', '€']
+    """
+    out: set[str] = set()
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if ord(c) >= 0x80:
+            if i + 2 < len(pattern) and pattern[i + 1] == "-" and ord(pattern[i + 2]) >= 0x80:
+                out.update(chr(o) for o in range(ord(c), ord(pattern[i + 2]) + 1))
+                i += 3
+                continue
+            out.add(c)
+        i += 1
+    return out
+
+
+def _ftfy_singles(text: str) -> bool:
+    """Exact for text without two adjacent non-ASCII characters: may ftfy's
+    encoding fixer change it?"""
+    is_bad, chars = _ftfy_check()
+    if chars is not None and _FTFY_SINGLES.search(text) is None:
+        return False
+    return bool(is_bad(text))
+
+
+def _ftfy_flags(text: str) -> bool:
+    is_bad, chars = _ftfy_check()
+    if chars is not None and chars.search(text) is None:
+        return False
+    return bool(is_bad(text))
+
+# -- 3. Latin-looking mojibake -------------------------------------------------------
+
+#: Single-byte code pages whose mojibake of CJK (or UTF-8) luanma searches.
+_SINGLE_BYTE = ("cp1252", "latin-1", "cp437", "cp850", "mac_roman", "cp1251", "cp1250")
+
+
+def _latin_pair() -> re.Pattern[str]:
+    high = bytes(range(0x80, 0x100))
+    chars = set()
+    for codec in _SINGLE_BYTE:
+        chars.update(high.decode(codec, errors="ignore"))
+    chars.update(chr(c) for c in range(0x80, 0xA0))      # C1 controls (cp1252:c1)
+    cls = re.escape("".join(sorted(chars)))
+    rest = re.escape("".join(sorted(chars - set(_CJK_PUNCT))))
+    # two of them side by side, not both punctuation that CJK text uses
+    return re.compile(f"[{rest}][{cls}]|[{cls}][{rest}]")
+
+
+_LATIN_PAIR = _latin_pair()
+
+# -- 4 and 5: CJK code pages ------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _tables() -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], frozenset[str]]:
+    """The data of signatures 4 and 5, loaded once (two threads racing here
+    build equal values)."""
+    raw = json.loads(resources.files("luanma").joinpath("data/gates.json").read_text(encoding="utf-8"))
+    pairs = []
+    for chars in raw["legacy_pairs"].values():
+        cls = "[%s]" % re.escape(chars)
+        # two of them close together; or one in a short run of non-ASCII
+        # characters between ASCII ones (a field value, a word in a sentence)
+        pairs.append(re.compile(f"{cls}[^\x00-\x7f]?{cls}|(?<![^\x00-\x7f])(?=[^\x00-\x7f]{{0,5}}{cls})"
+                                f"[^\x00-\x7f]{{2,6}}(?![^\x00-\x7f])"))
+    cls = re.escape(raw["decoded"]) + "\U0001f000-\U0001faff"      # + emoji
+    decoded = re.compile("[%s]{2}" % cls)
+    return decoded, tuple(pairs), frozenset(raw["frequent"])
+
+
+#: Python codecs that hold each CJK family's characters (supersets where
+#: real decoders differ).  WHATWG's GBK decodes 0x80 as '€', which GB18030
+#: encodes as A2 E3: put the byte back.
+_CJK_CODECS = ("gb18030", "cp950", "cp932", "cp949", "euc_jp")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+#: Two multi-byte UTF-8 characters of three or four bytes in a row (what
+#: two CJK characters, kana or hangul, or an emoji, are); the cheap test
+#: before decoding.
+_UTF8_PAIR = re.compile(rb"[\xe0-\xf4][\x80-\xbf][\x80-\xbf][\x80-\xbf]?[\xe0-\xf4][\x80-\xbf][\x80-\xbf]")
+#: The first two bytes of UTF-8 CJK punctuation and kana (E3 80..83) read
+#: as GBK or Shift_JIS: 銆銇銈銉 and 縲縺繧繝, characters real text hardly
+#: uses.  A lone kana (a particle between kanji) or '、' garbled on its own
+#: shows only one of them.
+_KANA_LEADS = re.compile("[%s]" % "".join(sorted({bytes([0xE3, b]).decode(c) for c in ("gbk", "cp932")
+                                                  for b in (0x80, 0x81, 0x82, 0x83)})))
+
+
+def _utf8_behind(text: str, decoded: re.Pattern[str]) -> bool:
+    """Signature 4: under some CJK code page, ``text``'s bytes read as UTF-8
+    give two adjacent frequent characters (or a garbled kana).
+
+    >>> _utf8_behind("鍥炬爣", _tables()[0]), _utf8_behind("图标", _tables()[0])
+    (True, False)
+    """
+    if _KANA_LEADS.search(text) is not None:
+        return True
+    for codec in _CJK_CODECS:
+        if codec == "cp949" and _HANGUL.search(text) is None:
+            # UTF-8 shown as CP949: the continuation bytes paired make
+            # hangul syllables (UHC's extension rows), in any two CJK
+            # characters' worth of bytes
+            continue
+        data = text.encode(codec, "replace")
+        if codec == "gb18030":
+            data = data.replace(b"\xa2\xe3", b"\x80")
+        if _UTF8_PAIR.search(data) is not None \
+                and decoded.search(data.decode("utf-8", "replace")) is not None:
+            return True
+    return False
+
+
+#: The kinds of signature :func:`signatures` reports.
+MARKS, FTFY, LATIN, UTF8, LEGACY = "marks", "ftfy", "latin", "utf8", "legacy"
+
+
+def signatures(text: str) -> frozenset[str]:
+    """Which signatures of mojibake ``text`` shows (see the module doc):
+    ``"marks"``, ``"ftfy"`` (ftfy's badness test), ``"latin"``, ``"utf8"``,
+    ``"legacy"``.  Empty for text to leave as it is.  The search only tries
+    the chains whose signature is present (``luanma.detect.gated``).
+
+    >>> sorted(signatures("Sego 鍥炬爣")), sorted(signatures("C鐩?50G")), signatures("中文?")
+    (['utf8'], ['marks'], frozenset())
+    """
+    if text.isascii():
+        return frozenset()      # diagnose() returns ASCII as it is
+    found = set()
+    decoded, pairs, common = _tables()
+    if _MARK_CHARS.search(text) is not None and (
+            _DAMAGE.search(text) is not None
+            or any(c not in common for m in _QMARK.finditer(text) for c in m.group(1) or m.group(2))):
+        found.add(MARKS)
+    if _PAIR.search(text) is None:
+        # isolated non-ASCII characters: exact (the module doc, part 2), and
+        # any '?' after one may complete a seed
+        if _ftfy_singles(text):
+            found.add(FTFY)
+        if _LONE_QMARK.search(text) is not None:
+            found.add(MARKS)
+        return frozenset(found)
+    if _LATIN_PAIR.search(text) is not None:
+        found.add(LATIN)
+    if _ftfy_flags(text):
+        found.add(FTFY)
+    if _utf8_behind(text, decoded):
+        found.add(UTF8)
+    if any(rx.search(text) is not None for rx in pairs):
+        found.add(LEGACY)
+    return frozenset(found)
 
 
 def maybe_garbled(text: str) -> bool:
-    """False only if ``diagnose(text)`` certainly returns ``text`` unchanged,
-    with no spans and no damage; True means "run the full repair".
+    """False when ``text`` shows no sign of any mojibake luanma repairs
+    (then ``diagnose`` returns it as it is); True means "run the full repair".
 
     Non-``str`` input gives True, so that ``repair`` raises its usual error.
 
@@ -130,8 +289,4 @@ def maybe_garbled(text: str) -> bool:
     """
     if type(text) is not str:
         return True
-    if text.isascii():
-        return False            # diagnose() returns ASCII as it is
-    if _SUSPECT.search(text) is not None:
-        return True
-    return _load_check()(text)
+    return bool(signatures(text))

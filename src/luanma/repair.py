@@ -20,9 +20,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .detect import HYPOTHESES, Reconstruction, SpanRepair, Work, find_spans
+from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .errors import PlanSyntaxError
-from .fastpath import maybe_garbled
+from .fastpath import FTFY, signatures
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
            "SpanFix", "RepairPlan", "MIN_CONFIDENCE", "MIN_GUESS_CONFIDENCE"]
@@ -232,14 +232,16 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     "kunkaokao at [0:6] '锟斤拷锟斤拷': the bytes are lost, left as is"
     """
     _check_text(text)
-    if not maybe_garbled(text):
-        # provably nothing to do (see luanma.fastpath): no model, no search
+    kinds = signatures(text)
+    if not kinds:
+        # no sign of mojibake (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
     rounds, withheld, notes = _search(text, min_confidence)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
-    # CJK search knows CJK; each may misread the other's).
-    latin = _latin_pass(text)
+    # CJK search knows CJK; each may misread the other's).  (ftfy changes
+    # nothing where its badness test is False.)
+    latin = _latin_pass(text) if FTFY in kinds else None
     if latin is not None:
         first = _apply_fixes(text, (latin,))
         # (ftfy writes U+FFFD for bytes it found lost: no CJK decoder's mark,
@@ -293,7 +295,7 @@ def _search(text: str, min_confidence: float, guesses: bool = True
     work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
         keep = []
-        for s in find_spans(current, HYPOTHESES, work=work):
+        for s in find_spans(current, work=work):
             if not guesses and s.reconstructed:
                 continue
             if regions is not None and not any(s.start < b and s.end > a for a, b in regions):

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Build ``src/luanma/data/gates.json``, the character tables of the fast path.
+
+Run from the repository root after ``tools/build_model.py`` (the tables are
+read off the language model and Python's codecs)::
+
+    python tools/build_gates.py            # write the file
+    python tools/build_gates.py --check    # exit 1 if the file is stale
+
+Two tables (see ``luanma.fastpath`` for how they are used):
+
+``decoded``
+    The ``DECODED_TOP`` most frequent characters of U+0800..U+FFFF in the
+    model's unigram table (less the hangul syllables outside KS X 1001),
+    plus CJK and general punctuation.  UTF-8 bytes
+    shown through a CJK code page decode back to such characters; the legacy
+    bytes of clean text almost never do, two in a row.
+``frequent``
+    The same for the ``FREQUENT_TOP`` most frequent: a '?' beside anything
+    else may be a decoder's mark for a cut character.
+``legacy_pairs``
+    For GBK shown as Big5 and Big5 shown as GBK: the characters the wrong
+    decoder shows whose bytes, read with the true encoding, give a character
+    at least ``LEGACY_GAIN`` log10 units more frequent (unigram); letters
+    only.  Mojibake of
+    one of these code pages in the other is dense with them; clean text is
+    not.
+
+The output is deterministic (sorted characters, no timestamps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from luanma.model import get_model  # noqa: E402
+
+OUT = ROOT / "src" / "luanma" / "data" / "gates.json"
+DECODED_TOP = 10000
+FREQUENT_TOP = 4000
+LEGACY_GAIN = 1.0
+#: (true encoding, decoder that showed it)
+LEGACY_PAIRS = (("gbk", "big5"), ("big5", "gbk"))
+#: Punctuation that real text holds and UTF-8 mojibake decodes back to.
+PUNCT = [(0x2010, 0x2027), (0x3000, 0x303F), (0xFF01, 0xFF5E)]
+
+
+def _rare_hangul(c: str) -> bool:
+    """A hangul syllable outside KS X 1001's 2,350: CP949 has the other
+    8,822 only as an extension, and real text hardly uses them -- but a
+    CP949 decoder shows UTF-8 continuation bytes as exactly these."""
+    if not 0xAC00 <= ord(c) <= 0xD7A3:
+        return False
+    try:
+        c.encode("euc_kr")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def decoded_table(top: int = 0) -> str:
+    top = top or DECODED_TOP
+    lm = get_model()
+    # three-byte UTF-8 only: what CJK text is made of (two-byte sequences
+    # -- Latin, Greek, Cyrillic -- are everywhere in legacy CJK bytes)
+    voc = [c for c in lm.vocabulary() if 0x800 <= ord(c) < 0x10000 and not _rare_hangul(c)]
+    voc.sort(key=lambda c: (-lm.unigram_logp(c), c))
+    chars = set(voc[:top])
+    chars.update(chr(o) for lo, hi in PUNCT for o in range(lo, hi + 1))
+    return "".join(sorted(chars))
+
+
+def legacy_table(true_enc: str, shown: str, gain: float = LEGACY_GAIN) -> str:
+    lm = get_model()
+    out = set()
+    for lead in range(0x81, 0xFF):
+        for trail in list(range(0x40, 0x7F)) + list(range(0x80, 0xFF)):
+            b = bytes([lead, trail])
+            try:
+                g, o = b.decode(shown), b.decode(true_enc)
+            except UnicodeDecodeError:
+                continue
+            # letters only: symbols and punctuation (“, ☆, ②) are
+            # shared by real text in both scripts
+            if len(g) == 1 and len(o) == 1 and ord(g) < 0x10000 \
+                    and unicodedata.category(g).startswith("L") \
+                    and lm.unigram_logp(o) - lm.unigram_logp(g) >= gain:
+                out.add(g)
+    return "".join(sorted(out))
+
+
+def build() -> str:
+    data = {
+        "about": "built by tools/build_gates.py from charlm.bin and Python's codecs",
+        "decoded_top": DECODED_TOP,
+        "legacy_gain": LEGACY_GAIN,
+        "decoded": decoded_table(),
+        "frequent": decoded_table(FREQUENT_TOP),
+        "frequent_top": FREQUENT_TOP,
+        "legacy_pairs": {f"{t} -> {s}": legacy_table(t, s) for t, s in LEGACY_PAIRS},
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="compare with the committed file")
+    args = ap.parse_args()
+    text = build()
+    if args.check:
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
+        print("gates.json is up to date" if same else "gates.json is stale: run tools/build_gates.py")
+        return 0 if same else 1
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
