@@ -9,9 +9,7 @@ inputs; each figure is the median of ``--reps`` repetitions.
 
 Methods:
 
-``repair``                      ``luanma.repair`` as it is now
-``repair (with fast path)``     ``text if not maybe_garbled(text) else repair(text)``
-                                (luanma.fastpath, before it is wired into diagnose)
+``repair``                      ``luanma.repair`` (its fast path included)
 ``maybe_garbled``               the fast-path test alone
 ``ftfy.fix_text`` / ``ftfy.fix_encoding``
 ``regex scan``                  ``re.compile("[\\x80-\\x9f\\ufffd]|锟斤拷").search``, a
@@ -101,13 +99,9 @@ def methods() -> dict[str, Callable[[str], object]]:
     from luanma import repair
     from luanma.fastpath import maybe_garbled
 
-    def repair_fast(text: str) -> str:
-        return text if not maybe_garbled(text) else repair(text)
-
     return {
         "regex scan": _SCAN.search,
         "maybe_garbled": maybe_garbled,
-        "repair (with fast path)": repair_fast,
         "repair": repair,
         "ftfy.fix_encoding": ftfy.fix_encoding,
         "ftfy.fix_text": ftfy.fix_text,

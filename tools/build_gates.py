@@ -18,6 +18,9 @@ Two tables (see ``luanma.fastpath`` for how they are used):
 ``frequent``
     The same for the ``FREQUENT_TOP`` most frequent: a '?' beside anything
     else may be a decoder's mark for a cut character.
+``utf8_prefilter``
+    Per two-byte code page, the character pair that must be present before
+    signature 4 is worth an encode (see ``utf8_prefilter``).
 ``legacy_pairs``
     For GBK shown as Big5 and Big5 shown as GBK: the characters the wrong
     decoder shows whose bytes, read with the true encoding, give a character
@@ -96,6 +99,39 @@ def legacy_table(true_enc: str, shown: str, gain: float = LEGACY_GAIN) -> str:
     return "".join(sorted(out))
 
 
+#: Python codec per CJK family (as luanma.fastpath._CJK_CODECS) whose high
+#: bytes come in pairs, so a cheap character test can stand before the
+#: encode-and-decode one.
+PAIRED_CODECS = {"gb18030": ("gbk", "gb18030"), "cp950": ("cp950", "big5hkscs"),
+                 "euc_jp": ("euc_jp",)}
+
+
+def utf8_prefilter(codecs: tuple[str, ...]) -> list[str]:
+    """[B, C]: characters whose two bytes are a UTF-8 lead (E0..F4) and a
+    continuation byte (80..BF), and characters whose first byte is a
+    continuation byte.  Where a code page reads two-byte characters, the
+    bytes of two UTF-8 characters of three or four bytes always hold a B
+    character followed by a C one, whatever the alignment -- so text with
+    no such pair cannot show signature 4 under that code page."""
+    b_chars, c_chars = set(), set()
+    if "gbk" in codecs:
+        c_chars.add("\u20ac")          # WHATWG's GBK: 0x80 alone is '€'
+    for codec in codecs:
+        for lead in range(0x81, 0xFF):
+            for trail in range(0x40, 0xFF):
+                try:
+                    ch = bytes((lead, trail)).decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                if len(ch) != 1:
+                    continue
+                if 0xE0 <= lead <= 0xF4 and 0x80 <= trail <= 0xBF:
+                    b_chars.add(ch)
+                if 0x80 <= lead <= 0xBF:
+                    c_chars.add(ch)
+    return ["".join(sorted(b_chars)), "".join(sorted(c_chars))]
+
+
 def build() -> str:
     data = {
         "about": "built by tools/build_gates.py from charlm.bin and Python's codecs",
@@ -105,6 +141,7 @@ def build() -> str:
         "frequent": decoded_table(FREQUENT_TOP),
         "frequent_top": FREQUENT_TOP,
         "legacy_pairs": {f"{t} -> {s}": legacy_table(t, s) for t, s in LEGACY_PAIRS},
+        "utf8_prefilter": {name: utf8_prefilter(codecs) for name, codecs in PAIRED_CODECS.items()},
     }
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 

@@ -59,6 +59,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 __all__ = ["maybe_garbled", "signatures"]
 
@@ -181,9 +182,9 @@ _LATIN_PAIR = _latin_pair()
 
 
 @lru_cache(maxsize=None)
-def _tables() -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], frozenset[str]]:
-    """The data of signatures 4 and 5, loaded once (two threads racing here
-    build equal values)."""
+def _tables() -> "_Tables":
+    """The data of signatures 1, 4 and 5, loaded once (two threads racing
+    here build equal values)."""
     raw = json.loads(resources.files("luanma").joinpath("data/gates.json").read_text(encoding="utf-8"))
     pairs = []
     for chars in raw["legacy_pairs"].values():
@@ -194,7 +195,18 @@ def _tables() -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], frozenset[s
                                 f"[^\x00-\x7f]{{2,6}}(?![^\x00-\x7f])"))
     cls = re.escape(raw["decoded"]) + "\U0001f000-\U0001faff"      # + emoji
     decoded = re.compile("[%s]{2}" % cls)
-    return decoded, tuple(pairs), frozenset(raw["frequent"])
+    prefilter = {codec: re.compile("[%s][%s]" % (re.escape(b), re.escape(c)))
+                 for codec, (b, c) in raw["utf8_prefilter"].items()}
+    legacy_any = re.compile("[%s]" % re.escape("".join(sorted(set("".join(raw["legacy_pairs"].values()))))))
+    return _Tables(decoded, tuple(pairs), legacy_any, frozenset(raw["frequent"]), prefilter)
+
+
+class _Tables(NamedTuple):
+    decoded: re.Pattern[str]                 # two adjacent frequent characters
+    legacy: tuple[re.Pattern[str], ...]      # signature 5, per legacy pair
+    legacy_any: re.Pattern[str]              # any character signature 5 counts
+    frequent: frozenset[str]
+    prefilter: dict[str, re.Pattern[str]]    # per two-byte codec, before encoding
 
 
 #: Python codecs that hold each CJK family's characters (supersets where
@@ -214,11 +226,11 @@ _KANA_LEADS = re.compile("[%s]" % "".join(sorted({bytes([0xE3, b]).decode(c) for
                                                   for b in (0x80, 0x81, 0x82, 0x83)})))
 
 
-def _utf8_behind(text: str, decoded: re.Pattern[str]) -> bool:
+def _utf8_behind(text: str, tables: "_Tables") -> bool:
     """Signature 4: under some CJK code page, ``text``'s bytes read as UTF-8
     give two adjacent frequent characters (or a garbled kana).
 
-    >>> _utf8_behind("鍥炬爣", _tables()[0]), _utf8_behind("图标", _tables()[0])
+    >>> _utf8_behind("鍥炬爣", _tables()), _utf8_behind("图标", _tables())
     (True, False)
     """
     if _KANA_LEADS.search(text) is not None:
@@ -229,11 +241,14 @@ def _utf8_behind(text: str, decoded: re.Pattern[str]) -> bool:
             # hangul syllables (UHC's extension rows), in any two CJK
             # characters' worth of bytes
             continue
+        prefilter = tables.prefilter.get(codec)
+        if prefilter is not None and prefilter.search(text) is None:
+            continue
         data = text.encode(codec, "replace")
         if codec == "gb18030":
             data = data.replace(b"\xa2\xe3", b"\x80")
         if _UTF8_PAIR.search(data) is not None \
-                and decoded.search(data.decode("utf-8", "replace")) is not None:
+                and tables.decoded.search(data.decode("utf-8", "replace")) is not None:
             return True
     return False
 
@@ -254,10 +269,10 @@ def signatures(text: str) -> frozenset[str]:
     if text.isascii():
         return frozenset()      # diagnose() returns ASCII as it is
     found = set()
-    decoded, pairs, common = _tables()
+    tables = _tables()
     if _MARK_CHARS.search(text) is not None and (
             _DAMAGE.search(text) is not None
-            or any(c not in common for m in _QMARK.finditer(text) for c in m.group(1) or m.group(2))):
+            or any(c not in tables.frequent for m in _QMARK.finditer(text) for c in m.group(1) or m.group(2))):
         found.add(MARKS)
     if _PAIR.search(text) is None:
         # isolated non-ASCII characters: exact (the module doc, part 2), and
@@ -271,9 +286,9 @@ def signatures(text: str) -> frozenset[str]:
         found.add(LATIN)
     if _ftfy_flags(text):
         found.add(FTFY)
-    if _utf8_behind(text, decoded):
+    if _utf8_behind(text, tables):
         found.add(UTF8)
-    if any(rx.search(text) is not None for rx in pairs):
+    if tables.legacy_any.search(text) is not None and any(rx.search(text) is not None for rx in tables.legacy):
         found.add(LEGACY)
     return frozenset(found)
 
