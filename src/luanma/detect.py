@@ -820,6 +820,9 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
     """
     lm = lm or get_model()
     pool = gated(HYPOTHESES, signatures(text)) if hypotheses is None else hypotheses
+    exact = _exact_spans(text, pool, lm)
+    if exact:
+        return exact
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     composed = 0
     for hyp in (r for h in pool for r in _readings(h, text)):
@@ -870,6 +873,71 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
             best[hyp.family] = (total, hyp)
     keep = {hyp for _, hyp in best.values()}
     return _best_disjoint([x for hyp, spans in by_hyp.items() if hyp in keep for x in spans])
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> list[SpanRepair]:
+    """The common case without a search: every non-ASCII run of ``text`` is
+    the exact, lossless image of UTF-8 text under one strict decoder.
+
+    ASCII bytes stand for themselves in UTF-8 and in every code page here,
+    so each run between them is undone on its own: its bytes under the
+    decoder must be valid UTF-8, and garbling the result again must give the
+    run back.  Among the hypotheses for which all runs pass, the one with
+    the largest total gain wins; each span then faces the same tests as a
+    searched one (one must prove the hypothesis, the rest need only gain).
+    Returns [] where no hypothesis explains the whole text this way: the
+    search takes over.
+
+    >>> [(s.garbled, s.repaired, str(s.layer)) for s in _exact_spans("Sego 鍥炬爣", HYPOTHESES, get_model())]
+    [('鍥炬爣', '图标', 'utf-8 -> gbk')]
+    """
+    runs = [(m.start(), m.end()) for m in _NON_ASCII_RUN.finditer(text)]
+    best: tuple[float, list[SpanRepair]] = (0.0, [])
+    for hyp in pool:
+        family = _family(hyp)
+        if hyp.encoding != "utf-8" or hyp.family == "utf-8" or family.seeds != "bytes":
+            continue
+        for spec in family.verify:
+            if "|" in spec or not get_variant(spec).lossless:
+                continue
+            spans = _exact_runs(text, runs, hyp, spec, lm)
+            if spans is None:
+                continue
+            total = sum(s.gain for s in spans)
+            if spans and total > best[0]:
+                best = (total, spans)
+            break           # the first strict decoder that reads it says it
+    return best[1]
+
+
+def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: str,
+                lm: LanguageModel) -> list[SpanRepair] | None:
+    """Spans for the runs that ``spec`` changed, or None if some run is not
+    a lossless image of UTF-8 under it or the spans do not convince."""
+    codec = get_variant(spec).codec
+    layer = Layer(hyp.encoding, spec)
+    spans = []
+    for a, b in runs:
+        g = text[a:b]
+        try:
+            r = g.encode(codec).decode("utf-8")
+            if decode(r.encode("utf-8"), spec).text != g:
+                return None
+        except (UnicodeError, LuanmaError):
+            return None
+        if r != g:
+            spans.append(SpanRepair(a, b, g, r, layer, _gain(lm, text, a, b, r), ()))
+    if not spans or any(_splits_word(text, s) for s in spans):
+        return None
+    if not any(s.gain >= SPAN_PENALTY + _isolation(text, s, hyp) + _prior(hyp)
+               and _convincing(s, lm) for s in spans):
+        return None
+    if not all(s.gain > 0 and _convincing(s, lm, proven=True) for s in spans):
+        return None
+    return [_trim(s) for s in spans]
 
 
 #: Layers below the outermost one that a span may peel off (3 layers in all).
