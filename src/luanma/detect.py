@@ -790,7 +790,14 @@ def gated(hypotheses: Sequence[Hypothesis], kinds: frozenset[str]) -> tuple[Hypo
     >>> [(h.encoding, h.family) for h in gated(HYPOTHESES, frozenset({"legacy"}))]
     [('gbk', 'big5'), ('big5', 'gbk')]
     """
+    if hypotheses is HYPOTHESES:
+        return _gated_all(kinds)
     return tuple(h for h in hypotheses if not kinds.isdisjoint(_needs(h)))
+
+
+@lru_cache(maxsize=64)
+def _gated_all(kinds: frozenset[str]) -> tuple[Hypothesis, ...]:
+    return tuple(h for h in HYPOTHESES if not kinds.isdisjoint(_needs(h)))
 
 
 @lru_cache(maxsize=None)
@@ -918,26 +925,38 @@ def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: s
     """Spans for the runs that ``spec`` changed, or None if some run is not
     a lossless image of UTF-8 under it or the spans do not convince."""
     codec = get_variant(spec).codec
-    layer = Layer(hyp.encoding, spec)
-    spans = []
+    found = []
     for a, b in runs:
         g = text[a:b]
         try:
             r = g.encode(codec).decode("utf-8")
-            if decode(r.encode("utf-8"), spec).text != g:
+            if r != g and decode(r.encode("utf-8"), spec).text != g:
                 return None
         except (UnicodeError, LuanmaError):
             return None
         if r != g:
-            spans.append(SpanRepair(a, b, g, r, layer, _gain(lm, text, a, b, r), ()))
-    if not spans or any(_splits_word(text, s) for s in spans):
+            found.append((a, b, g, r))
+    if not found:
         return None
-    if not any(s.gain >= SPAN_PENALTY + _isolation(text, s, hyp) + _prior(hyp)
-               and _convincing(s, lm) for s in spans):
-        return None
-    if not all(s.gain > 0 and _convincing(s, lm, proven=True) for s in spans):
-        return None
-    return [_trim(s) for s in spans]
+    layer = _layer(hyp.encoding, spec)
+    spans = [SpanRepair(a, b, g, r, layer, _gain(lm, text, a, b, r), ()) for a, b, g, r in found]
+    proof = False
+    for s in spans:
+        if _splits_word(text, s) or s.gain <= 0:
+            return None
+        # the one proving the hypothesis passes the full test; the rest, as
+        # in the search, need only be better than what stands there
+        if not proof and s.gain >= SPAN_PENALTY + _isolation(text, s, hyp) + _prior(hyp) \
+                and _convincing(s, lm):
+            proof = True
+        elif not _convincing(s, lm, proven=True):
+            return None
+    return [_trim(s) for s in spans] if proof else None
+
+
+@lru_cache(maxsize=None)
+def _layer(encoding: str, spec: str) -> Layer:
+    return Layer(encoding, spec)
 
 
 #: Layers below the outermost one that a span may peel off (3 layers in all).
