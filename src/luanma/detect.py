@@ -248,6 +248,7 @@ def _promising(text: str, hyp: "Hypothesis", lm: LanguageModel) -> bool:
     return False
 
 
+@lru_cache(maxsize=None)
 def _prior(hyp: "Hypothesis") -> float:
     if hyp.encoding != "utf-8" and get_variant(_family(hyp).reencode[0]).double_byte:
         return LEGACY_PAIR_PRIOR
@@ -815,18 +816,22 @@ def _needs(hyp: Hypothesis) -> frozenset[str]:
 
 def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
                lm: LanguageModel | None = None, depth: int = 0,
-               work: Work | None = None) -> list[SpanRepair]:
+               work: Work | None = None, kinds: frozenset[str] | None = None) -> list[SpanRepair]:
     """Verified repaired spans of ``text`` under the best hypotheses.
 
     ``hypotheses=None`` searches those of :data:`HYPOTHESES` whose signature
-    ``text`` shows (:func:`gated`); a given list is searched as it is.
+    ``text`` shows (:func:`gated`; ``kinds``: its signatures, if known); a
+    given list is searched as it is.
     Every hypothesis with seeds in ``text`` is searched; under each wrong
     decoder only the true encoding that explains the most is kept, and of
     overlapping spans the set with the largest total gain wins.  Returned
     spans do not overlap and are sorted by position.
     """
     lm = lm or get_model()
-    pool = gated(HYPOTHESES, signatures(text)) if hypotheses is None else hypotheses
+    if hypotheses is None:
+        pool = gated(HYPOTHESES, signatures(text) if kinds is None else kinds)
+    else:
+        pool = hypotheses
     exact = _exact_spans(text, pool, lm)
     if exact:
         return exact
@@ -907,9 +912,7 @@ def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> li
         family = _family(hyp)
         if hyp.encoding != "utf-8" or hyp.family == "utf-8" or family.seeds != "bytes":
             continue
-        for spec in family.verify:
-            if "|" in spec or not get_variant(spec).lossless:
-                continue
+        for spec in _strict_specs(family):
             spans = _exact_runs(text, runs, hyp, spec, lm)
             if spans is None:
                 continue
@@ -918,6 +921,12 @@ def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> li
                 best = (total, spans)
             break           # the first strict decoder that reads it says it
     return best[1]
+
+
+@lru_cache(maxsize=None)
+def _strict_specs(family: Family) -> tuple[str, ...]:
+    """The family's single lossless decoders, most common first."""
+    return tuple(s for s in family.verify if "|" not in s and get_variant(s).lossless)
 
 
 def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: str,

@@ -236,7 +236,7 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     if not kinds:
         # no sign of mojibake (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
-    rounds, withheld, notes = _search(text, min_confidence)
+    rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
     # CJK search knows CJK; each may misread the other's).  (ftfy changes
@@ -280,11 +280,13 @@ def _score(text: str) -> float:
     return get_model().score(text)
 
 
-def _search(text: str, min_confidence: float, guesses: bool = True
+def _search(text: str, min_confidence: float, guesses: bool = True,
+            kinds: frozenset[str] | None = None
             ) -> tuple[list[tuple[SpanFix, ...]], list[SpanRepair], list[str]]:
     """Rounds of CJK chain search; each round works on the last one's output.
 
-    ``guesses=False`` keeps only spans that rebuild nothing from lost bytes.
+    ``guesses=False`` keeps only spans that rebuild nothing from lost bytes;
+    ``kinds``: the signatures of ``text``, if known.
     """
     current = text
     rounds: list[tuple[SpanFix, ...]] = []
@@ -295,7 +297,7 @@ def _search(text: str, min_confidence: float, guesses: bool = True
     work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
         keep = []
-        for s in find_spans(current, work=work):
+        for s in find_spans(current, work=work, kinds=kinds if current is text else None):
             if not guesses and s.reconstructed:
                 continue
             if regions is not None and not any(s.start < b and s.end > a for a, b in regions):
