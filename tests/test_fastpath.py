@@ -234,6 +234,18 @@ def test_examples():
         assert maybe_garbled(t) or diagnose(t).repaired is t
 
 
+def test_gates_table_is_current():
+    """data/gates.json is what tools/build_gates.py makes from the model."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "build_gates.py"
+    spec = importlib.util.spec_from_file_location("build_gates", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.OUT.read_text(encoding="utf-8") == mod.build(), "run tools/build_gates.py"
+
+
 def test_cjk_punctuation_cannot_make_ftfy_bad():
     """_CJK_PUNCT is left out of the characters that send a text to ftfy's
     is_bad: with only them, ASCII and CJK, no alternative matches."""
