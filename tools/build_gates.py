@@ -103,7 +103,7 @@ def legacy_table(true_enc: str, shown: str, gain: float = LEGACY_GAIN) -> str:
 #: bytes come in pairs, so a cheap character test can stand before the
 #: encode-and-decode one.
 PAIRED_CODECS = {"gb18030": ("gbk", "gb18030"), "cp950": ("cp950", "big5hkscs"),
-                 "euc_jp": ("euc_jp",)}
+                 "cp949": ("cp949", "euc_kr"), "euc_jp": ("euc_jp",)}
 
 
 def utf8_prefilter(codecs: tuple[str, ...]) -> list[str]:

@@ -164,7 +164,7 @@ def _ftfy_flags(text: str) -> bool:
 _SINGLE_BYTE = ("cp1252", "latin-1", "cp437", "cp850", "mac_roman", "cp1251", "cp1250")
 
 
-def _latin_pair() -> re.Pattern[str]:
+def _latin_pair() -> tuple[re.Pattern[str], re.Pattern[str]]:
     high = bytes(range(0x80, 0x100))
     chars = set()
     for codec in _SINGLE_BYTE:
@@ -172,11 +172,12 @@ def _latin_pair() -> re.Pattern[str]:
     chars.update(chr(c) for c in range(0x80, 0xA0))      # C1 controls (cp1252:c1)
     cls = re.escape("".join(sorted(chars)))
     rest = re.escape("".join(sorted(chars - set(_CJK_PUNCT))))
-    # two of them side by side, not both punctuation that CJK text uses
-    return re.compile(f"[{rest}][{cls}]|[{cls}][{rest}]")
+    # two of them side by side, not both punctuation that CJK text uses;
+    # (the single class first: one fast scan finds most texts without one)
+    return re.compile(f"[{rest}]"), re.compile(f"[{rest}][{cls}]|[{cls}][{rest}]")
 
 
-_LATIN_PAIR = _latin_pair()
+_LATIN_ANY, _LATIN_PAIR = _latin_pair()
 
 # -- 4 and 5: CJK code pages ------------------------------------------------------------
 
@@ -186,24 +187,23 @@ def _tables() -> "_Tables":
     """The data of signatures 1, 4 and 5, loaded once (two threads racing
     here build equal values)."""
     raw = json.loads(resources.files("luanma").joinpath("data/gates.json").read_text(encoding="utf-8"))
-    pairs = []
-    for chars in raw["legacy_pairs"].values():
-        cls = "[%s]" % re.escape(chars)
-        # two of them close together; or one in a short run of non-ASCII
-        # characters between ASCII ones (a field value, a word in a sentence)
-        pairs.append(re.compile(f"{cls}[^\x00-\x7f]?{cls}|(?<![^\x00-\x7f])(?=[^\x00-\x7f]{{0,5}}{cls})"
-                                f"[^\x00-\x7f]{{2,6}}(?![^\x00-\x7f])"))
+    # signature 5: two of a pair's characters close together; or one in a
+    # short run of non-ASCII characters between ASCII ones (a field value)
+    one = tuple(re.compile("[%s]" % re.escape(chars)) for chars in raw["legacy_pairs"].values())
+    close = tuple(re.compile(f"{rx.pattern}[^\x00-\x7f]?{rx.pattern}") for rx in one)
+    legacy_any = re.compile("[%s]" % re.escape("".join(sorted(set("".join(raw["legacy_pairs"].values()))))))
     cls = re.escape(raw["decoded"]) + "\U0001f000-\U0001faff"      # + emoji
     decoded = re.compile("[%s]{2}" % cls)
-    prefilter = {codec: re.compile("[%s][%s]" % (re.escape(b), re.escape(c)))
+    prefilter = {codec: "[%s][%s]" % (re.escape(b), re.escape(c))
                  for codec, (b, c) in raw["utf8_prefilter"].items()}
-    legacy_any = re.compile("[%s]" % re.escape("".join(sorted(set("".join(raw["legacy_pairs"].values()))))))
-    return _Tables(decoded, tuple(pairs), legacy_any, frozenset(raw["frequent"]), prefilter)
+    return _Tables(decoded, one, close, legacy_any, frozenset(raw["frequent"]),
+                   {c: re.compile(p) for c, p in prefilter.items()})
 
 
 class _Tables(NamedTuple):
     decoded: re.Pattern[str]                 # two adjacent frequent characters
-    legacy: tuple[re.Pattern[str], ...]      # signature 5, per legacy pair
+    legacy_one: tuple[re.Pattern[str], ...]  # signature 5's characters, per legacy pair
+    legacy_close: tuple[re.Pattern[str], ...]
     legacy_any: re.Pattern[str]              # any character signature 5 counts
     frequent: frozenset[str]
     prefilter: dict[str, re.Pattern[str]]    # per two-byte codec, before encoding
@@ -253,6 +253,20 @@ def _utf8_behind(text: str, tables: "_Tables") -> bool:
     return False
 
 
+def _legacy(text: str, tables: "_Tables") -> bool:
+    """Signature 5 (see ``_tables``)."""
+    if any(rx.search(text) is not None for rx in tables.legacy_close):
+        return True
+    for m in _NON_ASCII_RUN.finditer(text):
+        if m.end() - m.start() <= 6 and m.end() - m.start() >= 2:
+            run = m.group()
+            if any(rx.search(run) is not None for rx in tables.legacy_one):
+                return True
+    return False
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
 #: The kinds of signature :func:`signatures` reports.
 MARKS, FTFY, LATIN, UTF8, LEGACY = "marks", "ftfy", "latin", "utf8", "legacy"
 
@@ -282,13 +296,13 @@ def signatures(text: str) -> frozenset[str]:
         if _LONE_QMARK.search(text) is not None:
             found.add(MARKS)
         return frozenset(found)
-    if _LATIN_PAIR.search(text) is not None:
+    if _LATIN_ANY.search(text) is not None and _LATIN_PAIR.search(text) is not None:
         found.add(LATIN)
     if _ftfy_flags(text):
         found.add(FTFY)
     if _utf8_behind(text, tables):
         found.add(UTF8)
-    if tables.legacy_any.search(text) is not None and any(rx.search(text) is not None for rx in tables.legacy):
+    if tables.legacy_any.search(text) is not None and _legacy(text, tables):
         found.add(LEGACY)
     return frozenset(found)
 
