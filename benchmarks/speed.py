@@ -184,9 +184,6 @@ def scaling(clean: list[str], garbled: list[str], sizes: list[float], reps: int,
                     if est > budget:
                         rows.append([dname, f"{size:g}", mode, name, f"skipped (est. {est:,.0f} s)", "", ""])
                         continue
-                    if name.startswith("repair") and mode == "per document" and size > 1:
-                        rows.append([dname, f"{size:g}", mode, name, "skipped (> 1 MB per call)", "", ""])
-                        continue
                     r = reps if est * reps <= budget else 1
                     sec = timed(fn, texts, r)
                     rows.append([dname, f"{size:g}", mode, name, f"{sec / size:.3f}",
