@@ -171,6 +171,56 @@ def test_jsonl_check_names_file_line_and_field(tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout == b""
 
 
+def test_jsonl_without_field_repairs_every_string_value_and_no_key(tmp_path: Path) -> None:
+    """No --field: every string value at any depth, in objects and lists;
+    keys, numbers, literals, spacing and escapes stay byte for byte."""
+    esc = json.dumps(G1)        # \\uXXXX escapes
+    src = [
+        "\ufeff" f'{{"id": 1, "title": "{G1}", "body": {{"text": "{G3}", '
+        f'"tags": ["{G1}", "ok", 7, null, true]}}, "n": 1.50e0}}\n',
+        f'{{"{G1}": "clean 中文", "k" :  "{G3}"  ,"nan": NaN, "inf": -Infinity}}\n',
+        '{"id":2,"text":"这是正常的中文。","x":"\\u4e2d","f":-0.0,"e":1E+2,"nan":NaN}\n',
+        f'{{"esc": {esc}, "plain": "{G1}", "both": ["{G3}", {esc}]}}\n',
+        "\n",
+        f'"{G1}"\r\n',
+        f'[["{G3}"], {{"a": {{"b": "{G1}"}}}}, []]\n',
+        f'{{"d": "{G1}", "d": "{G3}"}}\n',
+        f'{{"last": "{G3}"}}',
+    ]
+    want = list(src)
+    want[0] = src[0].replace(G1, R1).replace(G3, R3)
+    want[1] = src[1].replace(f'"{G3}"', f'"{R3}"')                 # the key stays garbled
+    want[3] = (f'{{"esc": {json.dumps(R1)}, "plain": "{R1}", '
+               f'"both": ["{R3}", {json.dumps(R1)}]}}\n')         # escaped stays escaped
+    want[5] = f'"{R1}"\r\n'
+    want[6] = src[6].replace(G1, R1).replace(G3, R3)
+    want[7] = f'{{"d": "{G1}", "d": "{R3}"}}\n'     # json.loads keeps the last duplicate
+    want[8] = f'{{"last": "{R3}"}}'
+    f = write(tmp_path / "in.jsonl", "".join(src))
+    for jobs in ("1", "2"):
+        r = run_bytes("--jsonl", "--jobs", jobs, f)
+        assert r.returncode == 0 and r.stderr == b""
+        assert r.stdout == "".join(want).encode("utf-8")
+    r = run_bytes("--check", "--jsonl", f)
+    where = [line.split(" [", 1)[0] for line in r.stdout.decode().splitlines()]
+    assert r.returncode == 1
+    assert where == [f"{f}:{n}: {p}".rstrip() for n, p in [
+        (1, "title:"), (1, "body.text:"), (1, "body.tags.0:"), (2, "k:"), (4, "esc:"),
+        (4, "plain:"), (4, "both.0:"), (4, "both.1:"), (6, ""), (7, "0.0:"), (7, "1.a.b:"),
+        (8, "d:"), (9, "last:")]]
+
+
+def test_jsonl_without_field_leaves_clean_corpus_lines_byte_for_byte(tmp_path: Path) -> None:
+    """Real corpus lines as they are in the repository (all clean): the
+    output is the input, byte for byte."""
+    data = b"".join(line for lang in ("zh-Hans", "zh-Hant", "ja", "ko", "mixed")
+                    for line in (ROOT / "corpus" / f"{lang}.jsonl").read_bytes()
+                    .splitlines(keepends=True)[:40])
+    f = write(tmp_path / "corpus.jsonl", data)
+    r = run_bytes("--jsonl", f)
+    assert r.returncode == 0 and r.stdout == data
+
+
 # --------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------
@@ -308,11 +358,12 @@ def test_an_error_in_one_file_does_not_stop_the_next(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [
-    ("--jsonl",), ("--field", "x"), ("--csv",), ("--in-place",), ("--backup", ".b", "f"),
+    ("--field", "x"), ("--csv",), ("--in-place",), ("--backup", ".b", "f"),
     ("--check", "--diff", "f"), ("--encoding", "nonsense", "f"), ("--jobs", "-1"),
 ])
 def test_misuse_is_an_error(args: tuple[str, ...]) -> None:
-    assert run_bytes(*args, stdin=b"").returncode == 2
+    r = run_bytes(*args, stdin=b"")
+    assert r.returncode == 2 and r.stderr.startswith(b"usage: luanma") and b"error:" in r.stderr
 
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
     luanma FILE...                       repair, print to stdout (stdin if no FILE)
     luanma --in-place [--backup .bak] F  rewrite F atomically
     luanma --jsonl --field text F        repair only these JSON Lines fields
+    luanma --jsonl F                     repair every string value (not keys)
     luanma --csv --column title F        repair only these CSV columns
     luanma --check F                     list garbled spans; exit 1 if any
     luanma --diff F                      unified diff of what would change
@@ -50,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="input files (default or '-': stdin)")
     what = p.add_argument_group("what to repair")
     what.add_argument("--jsonl", action="store_true",
-                      help="input is JSON Lines; repair only the --field strings")
+                      help="input is JSON Lines; repair the --field strings, or without "
+                           "--field every string value at any depth (keys are never touched)")
     what.add_argument("--field", action="append", default=[], metavar="NAME",
                       help="a JSON field to repair; dotted path a.b for nested objects, "
                            "a number for a list index (repeatable)")
@@ -94,8 +96,6 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Mode]:
         p.error("--field needs --jsonl")
     if args.column and not args.csv:
         p.error("--column needs --csv")
-    if args.jsonl and not args.field:
-        p.error("--jsonl needs at least one --field NAME")
     if args.csv and not args.column:
         p.error("--csv needs at least one --column NAME")
     if sum((args.in_place, args.check, args.diff)) > 1:

@@ -10,6 +10,8 @@ a way that leaves every byte outside the repaired strings as it was.
 '{"t": "图标",  "n": 1.50}\n'
 >>> _fix_jsonl('{"n": 1, "t": "\\u9365\\u70ac\\u7223"}\n', mode).text  # escaped stays escaped
 '{"n": 1, "t": "\\u56fe\\u6807"}\n'
+>>> _fix_jsonl('{"鍥炬爣": ["鍥炬爣", 2], "x": {"y": "ok"}}\n', Mode("jsonl")).text  # all values
+'{"鍥炬爣": ["图标", 2], "x": {"y": "ok"}}\n'
 >>> mode = Mode("csv", columns=("t",), column_index=(("t", 1),))
 >>> _fix_csv(Unit(2, '7,"鍥炬爣",x\r\n', 0, ["7", "鍥炬爣", "x"]), mode).text
 '7,"图标",x\r\n'
@@ -58,7 +60,7 @@ class Mode:
     """What a record is and which parts of it to repair (sent to workers)."""
 
     kind: str                                   # "text", "jsonl" or "csv"
-    fields: tuple[tuple[str, ...], ...] = ()    # jsonl: dotted paths, split
+    fields: tuple[tuple[str, ...], ...] = ()    # jsonl: dotted paths, split; () = all strings
     columns: tuple[str, ...] = ()               # csv: header names
     delimiter: str = ","
     want_spans: bool = False                    # --check / --explain / --diff
@@ -365,7 +367,8 @@ _WS = " \t\n\r"
 
 
 def _fix_jsonl(raw: str, mode: Mode) -> Outcome:
-    """Repair the named string fields of one JSON Lines record.
+    """Repair the named string fields of one JSON Lines record (without
+    named fields: every string value at any depth; keys are never touched).
 
     An unchanged record is returned as the very same text.  A changed one
     gets each new string literal spliced in where the old one stood, so key
@@ -380,23 +383,67 @@ def _fix_jsonl(raw: str, mode: Mode) -> Outcome:
         record = json.loads(raw[bom:])
     except json.JSONDecodeError as exc:
         raise InputError(0, f"bad JSON: {exc.msg} (column {exc.colno + bom})") from None
-    edits: list[tuple[int, int, str]] = []
+    if mode.fields:
+        targets = [(path, _get_path(record, path)) for path in mode.fields]
+    else:
+        targets = list(_string_values(record, ()))
+    changed: dict[tuple[str, ...], str] = {}
     spans: list[str] = []
-    for path in mode.fields:
-        value = _get_path(record, path)
+    for path, value in targets:
         if not isinstance(value, str):
             continue      # absent, null, a number...: not ours to touch
-        label = ".".join(path) + ": "
+        label = ".".join(path) + ": " if path else ""
         fixed, found = _fix_string(value, mode, label)
         spans.extend(found)
         if fixed != value:
-            start, end = _locate(raw, bom, path)
-            edits.append((start, end, _json_literal(fixed, raw[start:end])))
-    if not edits:
+            changed[path] = fixed
+    if not changed:
         return Outcome(raw, tuple(spans))
+    if mode.fields:
+        places = [(*_locate(raw, bom, path), path) for path in changed]
+    else:
+        # one walk finds them all (the last of duplicate keys, as json.loads reads)
+        found_at = {path: (start, end) for path, start, end in _string_literals(raw, bom, ())}
+        places = [(*found_at[path], path) for path in changed]
+    edits = [(start, end, _json_literal(changed[path], raw[start:end]))
+             for start, end, path in places]
     out = _splice(raw, edits)
-    _verify_jsonl(out, bom, record, mode.fields, raw)
+    _verify_jsonl(out, raw, bom, changed)
     return Outcome(out, tuple(spans))
+
+
+def _string_values(obj: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(path, value) of every string value in a parsed record, in document
+    order; list items are numbered, keys are not values.
+
+    >>> list(_string_values({"a": "x", "b": [1, {"c": "y"}], "d": None}, ()))
+    [(('a',), 'x'), (('b', '1', 'c'), 'y')]
+    """
+    if isinstance(obj, str):
+        yield path, obj
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _string_values(value, (*path, key))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _string_values(value, (*path, str(i)))
+
+
+def _string_literals(raw: str, pos: int, path: tuple[str, ...]
+                     ) -> Iterator[tuple[tuple[str, ...], int, int]]:
+    """(path, start, end) of every string value literal in the JSON text at
+    ``pos``, walking the text as json.loads does (a duplicate key gives
+    each occurrence; the last one is the one json.loads keeps)."""
+    pos = _skip_ws(raw, pos)
+    ch = raw[pos]
+    if ch == '"':
+        yield path, pos, _value_end(raw, pos)
+    elif ch == "{":
+        for key, start, _end in _members(raw, pos):
+            yield from _string_literals(raw, start, (*path, key))
+    elif ch == "[":
+        for i, (start, _end) in enumerate(_elements(raw, pos)):
+            yield from _string_literals(raw, start, (*path, str(i)))
 
 
 def _get_path(obj: Any, path: tuple[str, ...]) -> Any:
@@ -498,19 +545,26 @@ def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def _verify_jsonl(out: str, bom: int, record: Any, fields: tuple[tuple[str, ...], ...],
-                  raw: str) -> None:
-    """Belt and braces: the spliced line must parse, and only the named
-    fields may differ from the original record."""
+def _verify_jsonl(out: str, raw: str, bom: int, changed: dict[tuple[str, ...], str]) -> None:
+    """Belt and braces: the spliced line must parse to the original record
+    with exactly the ``changed`` values replaced."""
+    expected = _loads_exact(raw[bom:])
     try:
-        new = json.loads(out[bom:])
+        new = _loads_exact(out[bom:])
     except json.JSONDecodeError as exc:   # would be a bug in _locate
         raise InputError(0, f"internal error: spliced record is not JSON ({exc.msg})") from None
-    for path in fields:
-        if isinstance(_get_path(record, path), str):
-            _set_path(new, path, _get_path(record, path))
-    if new != record:
+    for path, value in changed.items():
+        if path:
+            _set_path(expected, path, value)
+        else:
+            expected = value           # the record is one string
+    if new != expected:
         raise InputError(0, "internal error: splicing changed other fields")
+
+
+def _loads_exact(text: str) -> Any:
+    """json.loads, with NaN and Infinity as comparable markers (NaN != NaN)."""
+    return json.loads(text, parse_constant=lambda name: ("json constant", name))
 
 
 def _set_path(obj: Any, path: tuple[str, ...], value: Any) -> None:
