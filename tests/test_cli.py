@@ -532,6 +532,60 @@ def test_memory_stays_flat_as_input_grows(tmp_path: Path) -> None:
     assert grown - base < 10_000, (base, grown)     # KB: far below the input's size
 
 
+def garbled_corpus(n_per_lang: int) -> list[tuple[str, str]]:
+    """(text as it goes in, as repair() makes it): real corpus texts, every
+    fifth garbled by a lossless plan its language's software uses."""
+    plans = {"zh-Hans": "gbk -> latin-1", "zh-Hant": "big5 -> latin-1",
+             "ja": "utf-8 -> shift_jis", "ko": "euc_kr -> latin-1"}
+    out = []
+    for lang, plan in plans.items():
+        for i, text in enumerate(corpus_texts(lang, n_per_lang, min_len=10)):
+            if i % 5 == 0:
+                try:
+                    text = corrupt(text, plan).text
+                except Exception:  # noqa: BLE001 - this text cannot take that plan
+                    pass
+            out.append((text, repair(text)))
+    return out
+
+
+def test_jobs_keep_order_and_bytes_jsonl_and_csv(tmp_path: Path) -> None:
+    """--jobs 2 writes exactly what --jobs 1 writes, and both are the
+    expected bytes, for JSON Lines and CSV made of real corpus text."""
+    pairs = garbled_corpus(40)
+    assert sum(a != b for a, b in pairs) >= 20
+    jsonl = write(tmp_path / "in.jsonl", "".join(
+        json.dumps({"i": i, "text": a, "note": a}, ensure_ascii=False) + "\n"
+        for i, (a, _) in enumerate(pairs)))
+    want_jsonl = "".join(json.dumps({"i": i, "text": b, "note": a}, ensure_ascii=False) + "\n"
+                         for i, (a, b) in enumerate(pairs)).encode("utf-8")
+    def cell(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
+    rows = ["i,text,note\r\n"] + [f"{i},{cell(a)},{i}\r\n" for i, (a, _) in enumerate(pairs)]
+    csv_in = write(tmp_path / "in.csv", "".join(rows))
+    want_csv = "".join(["i,text,note\r\n"] + [f"{i},{cell(b)},{i}\r\n"
+                                               for i, (_, b) in enumerate(pairs)]).encode()
+    for jobs in ("1", "2"):
+        r = run_bytes("--jobs", jobs, "--jsonl", "--field", "text", jsonl)
+        assert r.returncode == 0 and r.stdout == want_jsonl, jobs
+        r = run_bytes("--jobs", jobs, "--csv", "--column", "text", csv_in)
+        assert r.returncode == 0 and r.stdout == want_csv, jobs
+
+
+@pytest.mark.skipif(not (Path(sys.executable).parent / "luanma").exists(),
+                    reason="the luanma script is not installed beside this Python")
+def test_the_installed_luanma_command(tmp_path: Path) -> None:
+    """The console script pip installs, not only python -m luanma."""
+    f = write(tmp_path / "in.txt", f"ok\n{G1}\n")
+    r = subprocess.run([str(Path(sys.executable).parent / "luanma"), str(f)],
+                       capture_output=True, check=False, timeout=120)
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"ok\n{R1}\n".encode(), b"")
+    r = subprocess.run([str(Path(sys.executable).parent / "luanma"), "--version"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and r.stdout.startswith("luanma ")
+
+
 def test_output_streams_before_input_ends() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "luanma"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE)
