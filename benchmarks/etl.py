@@ -1,27 +1,61 @@
 """ETL benchmark: the luanma command on a large JSON Lines file.
 
-Builds a JSON Lines file of about ``--mb`` MB from the corpus records
-(corpus/*.jsonl), a share of them garbled with luanma.corrupt, then runs
-``luanma --jsonl --field text --jobs N`` on it as a subprocess for each N
-and prints throughput and peak memory:
+Builds (reproducibly: same --mb, --mix and --seed, same bytes) a JSON Lines
+file of about ``--mb`` MB from the corpus records (corpus/*.jsonl) with a
+stated mix of clean and garbled records, then runs the real command
 
-    python benchmarks/etl.py --mb 200                  # the full run (slow)
-    python benchmarks/etl.py --mb 5 --jobs 1 2         # a quick check
-    python benchmarks/etl.py --mb 200 --time-limit 600 # stop each run after 10 min
+    python -m luanma --jsonl --field text --jobs N FILE > pipe
+
+as a subprocess for each N, and prints wall time, CPU time, MB/s,
+records/s and peak memory, plus the cost of each kind of record:
+
+    python benchmarks/etl.py --mb 200                     # the full run (slow)
+    python benchmarks/etl.py --mb 10 --jobs 1 2           # a quick check
+    python benchmarks/etl.py --mb 200 --time-limit 3000   # stop each run after 50 min
+
+The mix (``--mix``, shares of records; default below in MIX) is mostly
+clean records, as in a real ETL job, plus:
+
+* ``whole-lossless``: the whole text garbled by a lossless plan (UTF-8 read
+  as GBK / Shift_JIS / CP949 by a strict decoder, GBK / Big5 / Shift_JIS /
+  EUC-KR bytes read as Latin-1, UTF-8 read as Windows-1252);
+* ``whole-lossy``: the whole text garbled by a Windows ANSI code page
+  reading UTF-8 (``utf-8 -> gbk:win``, ``big5:win``, ``shift_jis:win``,
+  ``cp949:win``: invalid pairs become ``?``, bytes are lost);
+* ``span-lossless`` / ``span-lossy``: the same plans applied to a piece of
+  4-20 characters (at least two of them non-ASCII) inside otherwise clean
+  text.
+
+Each record's plan is drawn from its language's list (PLANS) in a seeded
+order; a record that a plan cannot garble the right way (a strict decoder
+meeting an odd byte, a "lossy" plan that happens to lose nothing) tries the
+next plan, then the next record.  The build prints the count of every
+(kind, plan).
+
+Per-kind cost: the exact per-record work of the command
+(``luanma.records._process`` on the line, one process) is timed on the
+first ``--kind-sample`` records of each kind in the file, in a separate
+process, after a warm-up; from it comes the predicted one-process time of
+the whole file, to set against the measured run.
 
 The runs use a copy of src/luanma taken at the start, so edits to the
-working tree during a long benchmark do not mix two versions.  Memory is
-sampled from /proc every 0.2 s over the whole process tree (the
-command and its worker processes): the summed RSS, the summed PSS (shared
-pages split between the processes that share them, i.e. what the tree
-really costs) and the largest single RSS.  A run stopped by --time-limit
+working tree during a long benchmark do not mix two versions.  Memory:
+every 0.2 s the sampler reads /proc for the command and all its
+descendants (the worker processes): the summed RSS and the summed PSS
+(shared pages split between the processes that share them, i.e. what the
+tree really costs) at that instant, and each process's VmHWM (the kernel's
+own peak RSS for it, exact, not sampled).  Reported: the main process's
+peak RSS, the sum of the workers' peak RSS, and the largest sampled RSS
+and PSS of the whole tree at one instant.  The load average (1 min) is
+sampled too: the machine may be shared.  A run stopped by --time-limit
 reports the rate over what it did.  The exit status is 1 if a run's peak
-PSS went over --max-mb (default 200).
+tree RSS went over --max-mb (default 200).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import hashlib
 import json
 import os
@@ -29,34 +63,64 @@ import random
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# LUANMA_SRC: the per-kind timing process imports the snapshot, not the tree
+sys.path.insert(0, os.environ.get("LUANMA_SRC") or str(ROOT / "src"))
 
 from luanma import corrupt  # noqa: E402
 
 CORPUS = ROOT / "corpus"
 LANGS = ("zh-Hans", "zh-Hant", "ja", "ko", "mixed")
-#: How garbled records are garbled: the common real-world mix-ups.
+KINDS = ("clean", "whole-lossless", "whole-lossy", "span-lossless", "span-lossy")
+#: Default shares of records: 97% clean, 3% garbled.
+MIX = "clean=0.97,whole-lossless=0.01,whole-lossy=0.005,span-lossless=0.01,span-lossy=0.005"
+#: Plans per language, as real software garbles that language's text.
 PLANS = {
-    "zh-Hans": ("utf-8 -> gbk:win", "gbk -> latin-1", "utf-8 -> gbk"),
-    "zh-Hant": ("utf-8 -> gbk:win", "big5 -> latin-1", "utf-8 -> big5:win"),
-    "ja": ("utf-8 -> shift_jis:win", "shift_jis -> latin-1", "utf-8 -> gbk:win"),
-    "ko": ("utf-8 -> cp949:win", "euc_kr -> latin-1", "utf-8 -> gbk:win"),
-    "mixed": ("utf-8 -> gbk:win", "gbk -> latin-1"),
+    "lossless": {
+        "zh-Hans": ("utf-8 -> gbk", "gbk -> latin-1", "utf-8 -> cp1252:c1"),
+        "zh-Hant": ("utf-8 -> gbk", "big5 -> latin-1", "utf-8 -> cp1252:c1"),
+        "ja": ("utf-8 -> shift_jis", "shift_jis -> latin-1", "utf-8 -> cp1252:c1"),
+        "ko": ("utf-8 -> cp949", "euc_kr -> latin-1", "utf-8 -> cp1252:c1"),
+        "mixed": ("utf-8 -> gbk", "gbk -> latin-1", "utf-8 -> cp1252:c1"),
+    },
+    "lossy": {
+        "zh-Hans": ("utf-8 -> gbk:win",),
+        "zh-Hant": ("utf-8 -> big5:win",),
+        "ja": ("utf-8 -> shift_jis:win",),
+        "ko": ("utf-8 -> cp949:win",),
+        "mixed": ("utf-8 -> gbk:win",),
+    },
 }
 
 
 # --------------------------------------------------------------------------
 # Input
 # --------------------------------------------------------------------------
+
+def parse_mix(spec: str) -> dict[str, float]:
+    """``"clean=0.97,whole-lossy=0.03"`` -> shares that sum to 1."""
+    mix = dict.fromkeys(KINDS, 0.0)
+    for part in spec.split(","):
+        kind, _, share = part.partition("=")
+        if kind.strip() not in mix:
+            raise SystemExit(f"--mix: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
+        mix[kind.strip()] = float(share)
+    total = sum(mix.values())
+    if total <= 0 or any(v < 0 for v in mix.values()):
+        raise SystemExit("--mix: shares must be >= 0 and not all 0")
+    return {k: v / total for k, v in mix.items()}
+
 
 def load_corpus() -> list[dict]:
     """All corpus records, in file order."""
@@ -67,46 +131,191 @@ def load_corpus() -> list[dict]:
     return records
 
 
-def garbled_variants(records: list[dict], rng: random.Random) -> list[str | None]:
-    """One garbled version per record (None where the chosen plan cannot
-    garble that text, e.g. a strict decoder meeting an odd byte count)."""
-    out: list[str | None] = []
-    for rec in records:
-        plan = rng.choice(PLANS.get(rec["lang"], PLANS["mixed"]))
+def _garble(text: str, plans: tuple[str, ...], lossy: bool, rng: random.Random
+            ) -> tuple[str, str] | None:
+    """(garbled text, plan) by the first plan, in a seeded order, that
+    changes ``text`` and is lossy exactly when asked; None if none does."""
+    for plan in rng.sample(plans, len(plans)):
         try:
-            out.append(corrupt(rec["text"], plan).text)
-        except Exception:  # noqa: BLE001 - any refusal means: keep this one clean
-            out.append(None)
+            c = corrupt(text, plan)
+        except Exception:  # noqa: BLE001 - a refusal: this text cannot take that plan
+            continue
+        if c.text != text and c.lossy == lossy:
+            return c.text, plan
+    return None
+
+
+def _garble_span(text: str, plans: tuple[str, ...], lossy: bool, rng: random.Random
+                 ) -> tuple[str, str] | None:
+    """A piece of 4-20 characters (>= 2 non-ASCII) garbled inside ``text``."""
+    for _ in range(4):
+        if len(text) < 12:
+            return None
+        a = rng.randrange(0, len(text) - 8)
+        b = min(len(text), a + rng.randint(4, 20))
+        piece = text[a:b]
+        if sum(not c.isascii() for c in piece) < 2:
+            continue
+        got = _garble(piece, plans, lossy, rng)
+        if got is not None:
+            return text[:a] + got[0] + text[b:], got[1]
+    return None
+
+
+def make_variant(rec: dict, kind: str, rng: random.Random) -> tuple[str, str] | None:
+    """(text, plan) of ``rec`` as a record of ``kind`` (None if it cannot be one)."""
+    if kind == "clean":
+        return rec["text"], "-"
+    where, _, loss = kind.partition("-")
+    plans = PLANS[loss][rec["lang"]]
+    if where == "whole":
+        return _garble(rec["text"], plans, loss == "lossy", rng)
+    return _garble_span(rec["text"], plans, loss == "lossy", rng)
+
+
+@dataclass
+class Built:
+    """What build_input wrote."""
+
+    nbytes: int = 0
+    records: int = 0
+    sha256: str = ""
+    per_kind: Counter = field(default_factory=Counter)          # records per kind
+    per_plan: Counter = field(default_factory=Counter)          # (kind, plan) -> records
+    samples: dict[str, list[str]] = field(default_factory=dict)  # kind -> first lines
+
+
+def build_input(path: Path, mb: float, mix: dict[str, float], seed: int,
+                sample: int, clean_sample: int) -> Built:
+    """Write about ``mb`` MB of records in the mix; keep the first lines of each kind.
+
+    Records cycle through the corpus (~2.5 MB) in a shuffled order per
+    kind; each line gets its own ``n``, so no two lines are equal.  Every
+    choice comes from one seeded generator: the same arguments give the
+    same file.
+    """
+    rng = random.Random(seed)
+    corpus = load_corpus()
+    kinds = [k for k in KINDS if mix[k] > 0]
+    cumulative = []
+    acc = 0.0
+    for k in kinds:
+        acc += mix[k]
+        cumulative.append(acc)
+    orders = {k: [] for k in kinds}
+    cache: dict[tuple[str, int], tuple[str, str] | None] = {}
+    out = Built(samples={k: [] for k in kinds})
+    target = int(mb * 1_000_000)
+    digest = hashlib.sha256()
+
+    def next_variant(kind: str) -> tuple[dict, str, str]:
+        misses = 0
+        while True:
+            if not orders[kind]:
+                orders[kind] = rng.sample(range(len(corpus)), len(corpus))
+            i = orders[kind].pop()
+            if (kind, i) not in cache:      # the same record garbles the same way each cycle
+                cache[(kind, i)] = make_variant(corpus[i], kind, rng)
+            got = cache[(kind, i)]
+            if got is not None:
+                return corpus[i], got[0], got[1]
+            misses += 1
+            if misses > 10 * len(corpus):
+                raise SystemExit(f"no corpus record can be made a {kind} record")
+
+    with path.open("wb") as fh:
+        while out.nbytes < target:
+            kind = kinds[min(bisect.bisect(cumulative, rng.random()), len(kinds) - 1)]
+            rec, text, plan = next_variant(kind)
+            line = (json.dumps({"id": rec["id"], "n": out.records, "lang": rec["lang"],
+                                "text": text}, ensure_ascii=False) + "\n").encode("utf-8")
+            fh.write(line)
+            digest.update(line)
+            out.nbytes += len(line)
+            out.records += 1
+            out.per_kind[kind] += 1
+            out.per_plan[(kind, plan)] += 1
+            keep = clean_sample if kind == "clean" else sample
+            if len(out.samples[kind]) < keep:
+                out.samples[kind].append(line.decode("utf-8"))
+    out.sha256 = digest.hexdigest()
     return out
 
 
-def build_input(path: Path, mb: float, garbled_share: float, seed: int) -> tuple[int, int, int]:
-    """Write about ``mb`` MB of records; returns (bytes, records, garbled records).
+# --------------------------------------------------------------------------
+# Per-kind cost (runs in its own process, on the snapshot)
+# --------------------------------------------------------------------------
 
-    Records repeat the corpus (it is ~2.5 MB) in a shuffled order, each
-    with its own ``n`` so no two lines are equal.
-    """
-    rng = random.Random(seed)
-    records = load_corpus()
-    garbled = garbled_variants(records, rng)
-    target, size, n, bad = int(mb * 1_000_000), 0, 0, 0
-    order = list(range(len(records)))
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        while size < target:
-            rng.shuffle(order)
-            for i in order:
-                rec = records[i]
-                text = rec["text"]
-                if garbled[i] is not None and rng.random() < garbled_share:
-                    text, bad = garbled[i], bad + 1
-                line = json.dumps({"id": rec["id"], "n": n, "lang": rec["lang"], "text": text},
-                                  ensure_ascii=False) + "\n"
-                fh.write(line)
-                size += len(line.encode("utf-8"))
-                n += 1
-                if size >= target:
-                    break
-    return size, n, bad
+def _rss_kb() -> int:
+    return _kb("/proc/self/status", "VmRSS")
+
+
+def time_kinds(samples_path: Path) -> dict:
+    """Time the command's per-record work on each kind's sample lines."""
+    from luanma.records import Mode, Unit, _process
+
+    samples = json.loads(samples_path.read_text(encoding="utf-8"))
+    mode = Mode("jsonl", fields=(("text",),))
+    rss = {"imported": _rss_kb()}
+    t = time.perf_counter()
+    _process(mode, Unit(1, '{"text": "鍥炬爣 这是正常的中文。"}\n', 0))   # loads the model
+    warm = time.perf_counter() - t
+    rss["warm"] = _rss_kb()
+    out: dict = {"warmup_s": warm, "kinds": {}, "rss_kb": rss}
+    for kind, lines in samples.items():
+        times, cpu, changed = [], [], 0
+        for i, line in enumerate(lines, 1):
+            t, c = time.perf_counter(), time.process_time()
+            o = _process(mode, Unit(i, line, 0))
+            cpu.append(time.process_time() - c)
+            times.append(time.perf_counter() - t)
+            changed += o.text != line
+            if o.error:
+                raise SystemExit(f"{kind} sample {i}: {o.error}")
+        out["kinds"][kind] = {"n": len(times), "seconds": times, "cpu": cpu, "changed": changed}
+        rss[f"after {kind}"] = _rss_kb()
+    return out
+
+
+def run_time_kinds(samples: dict[str, list[str]], src: Path, workdir: Path) -> dict:
+    """time_kinds() in a child process that imports the snapshot."""
+    sp = workdir / "samples.json"
+    sp.write_text(json.dumps(samples, ensure_ascii=False), encoding="utf-8")
+    res = workdir / "kinds.json"
+    env = dict(os.environ, LUANMA_SRC=str(src))
+    subprocess.run([sys.executable, __file__, "--time-kinds", str(sp), str(res)],
+                   env=env, check=True)
+    return json.loads(res.read_text(encoding="utf-8"))
+
+
+def print_kinds(kinds: dict, built: Built) -> float:
+    """The per-kind table; returns the predicted one-process CPU seconds
+    for the whole file (per-kind mean CPU time x records of that kind)."""
+    head = ("kind", "share %", "records", "sample", "changed", "mean ms", "CPU ms",
+            "p50 ms", "p99 ms", "max ms", "records/s (CPU)", "predicted CPU s", "time %")
+    stats, total = {}, 0.0
+    for kind, k in kinds["kinds"].items():
+        cpu = statistics.fmean(k["cpu"])
+        stats[kind] = (sorted(k["seconds"]), cpu, cpu * built.per_kind[kind], k)
+        total += cpu * built.per_kind[kind]
+    rows = []
+    for kind, (ts, cpu, predicted, k) in stats.items():
+        n = len(ts)
+        rows.append((kind, f"{100 * built.per_kind[kind] / built.records:.2f}",
+                     str(built.per_kind[kind]), str(n), str(k["changed"]),
+                     f"{1000 * statistics.fmean(ts):.2f}", f"{1000 * cpu:.2f}",
+                     f"{1000 * ts[n // 2]:.2f}", f"{1000 * ts[min(n - 1, int(n * 0.99))]:.1f}",
+                     f"{1000 * ts[-1]:.0f}", f"{1 / cpu:.1f}" if cpu else "-",
+                     f"{predicted:.0f}", f"{100 * predicted / total:.1f}"))
+    _table(head, rows)
+    print("(mean/p50/p99/max: wall time per record; CPU ms: process CPU time, which "
+          "the machine's other load disturbs less)")
+    print(f"predicted one-process CPU time for the file: {total:.0f} s "
+          f"({built.records / total:.0f} records/s, {built.nbytes / 1e6 / total:.3f} MB/s), "
+          f"plus {kinds['warmup_s']:.2f} s model load")
+    print("RSS of the timing process (MB): "
+          + ", ".join(f"{k} {v / 1024:.0f}" for k, v in kinds["rss_kb"].items()))
+    return total
 
 
 # --------------------------------------------------------------------------
@@ -150,24 +359,43 @@ def _kb(path: str, key: str) -> int:
     return 0
 
 
+def _loadavg() -> float:
+    return os.getloadavg()[0]
+
+
 @dataclass
 class Peak:
-    """Largest memory seen while sampling, in KB."""
+    """Largest memory seen while sampling, in KB, and the load seen."""
 
-    rss_sum: int = 0
-    pss_sum: int = 0
-    rss_max: int = 0
+    main_pid: int = 0
+    rss_sum: int = 0                                    # tree RSS at one instant
+    pss_sum: int = 0                                    # tree PSS at one instant
+    hwm: dict[int, int] = field(default_factory=dict)   # pid -> VmHWM
     processes: int = 0
+    load: list[float] = field(default_factory=list)
+
+    @property
+    def workers_hwm(self) -> int:
+        return sum(self.hwm.values()) - self.main_hwm
+
+    @property
+    def main_hwm(self) -> int:
+        return self.hwm.get(self.main_pid, 0)
 
 
 class MemorySampler(threading.Thread):
     """Sample a process tree's memory every ``interval`` seconds until stopped."""
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    def __init__(self, pid: int, interval: float = 0.2,
+                 progress: Callable[[], int] = lambda: 0) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak = Peak()
+        self.pid, self.interval, self.progress = pid, interval, progress
+        self.peak = Peak(main_pid=pid)
         self.stopped = threading.Event()
+        self.ticks = 0
+        self.start_time = time.monotonic()
+        #: (seconds, records written, tree RSS KB, main RSS KB), every ~5 s
+        self.timeline: list[tuple[float, int, int, int]] = []
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -180,10 +408,18 @@ class MemorySampler(threading.Thread):
         # PSS needs Linux >= 4.14 (smaps_rollup); RSS stands in without it
         pss = [_kb(f"/proc/{p}/smaps_rollup", "Pss") or r for p, r in zip(pids, rss)]
         pk = self.peak
+        for p in pids:
+            hwm = _kb(f"/proc/{p}/status", "VmHWM")
+            if hwm:
+                pk.hwm[p] = max(pk.hwm.get(p, 0), hwm)
         pk.rss_sum = max(pk.rss_sum, sum(rss))
         pk.pss_sum = max(pk.pss_sum, sum(pss))
-        pk.rss_max = max(pk.rss_max, max(rss, default=0))
         pk.processes = max(pk.processes, len(rss))
+        self.ticks += 1
+        if self.ticks % 25 == 1:              # every ~5 s
+            pk.load.append(_loadavg())
+            self.timeline.append((time.monotonic() - self.start_time, self.progress(),
+                                  sum(rss), rss[0] if rss else 0))
 
 
 # --------------------------------------------------------------------------
@@ -196,12 +432,16 @@ class Result:
 
     jobs: int
     seconds: float
+    cpu_seconds: float
     out_bytes: int
     records: int
     complete: bool
     returncode: int | None
     digest: str
     peak: Peak
+    load_start: float
+    load_end: float
+    timeline: list[tuple[float, int, int, int]]
 
 
 def snapshot_source(workdir: Path) -> Path:
@@ -214,16 +454,22 @@ def snapshot_source(workdir: Path) -> Path:
     return dest
 
 
+def command(path: Path, jobs: int) -> list[str]:
+    return [sys.executable, "-m", "luanma", "--jsonl", "--field", "text", "--jobs", str(jobs),
+            str(path)]
+
+
 def run_cli(path: Path, jobs: int, time_limit: float | None, src: Path) -> Result:
     """Run the command on ``path``, reading its output as it comes."""
-    cmd = [sys.executable, "-m", "luanma", "--jsonl", "--field", "text", "--jobs", str(jobs),
-           str(path)]
     env = dict(os.environ, PYTHONPATH=str(src) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    load_start = _loadavg()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, start_new_session=True)
-    sampler = MemorySampler(proc.pid)
-    sampler.start()
+    proc = subprocess.Popen(command(path, jobs), stdout=subprocess.PIPE, env=env,
+                            start_new_session=True)
     digest, out_bytes, records, stopped = hashlib.sha256(), 0, 0, False
+    sampler = MemorySampler(proc.pid, progress=lambda: records)
+    sampler.start()
     assert proc.stdout is not None
     timer = None
     if time_limit:
@@ -233,92 +479,150 @@ def run_cli(path: Path, jobs: int, time_limit: float | None, src: Path) -> Resul
             os.killpg(proc.pid, signal.SIGTERM)
         timer = threading.Timer(time_limit, stop)
         timer.start()
-    while chunk := proc.stdout.read(1 << 20):
+    while chunk := proc.stdout.read1(1 << 20):      # what is there: progress counts
         digest.update(chunk)
         out_bytes += len(chunk)
         records += chunk.count(b"\n")
     proc.wait()
     seconds = time.monotonic() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if timer is not None:
         timer.cancel()
     sampler.stopped.set()
     sampler.join()
-    return Result(jobs, seconds, out_bytes, records, not stopped and proc.returncode == 0,
-                  proc.returncode, digest.hexdigest()[:12], sampler.peak)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return Result(jobs, seconds, cpu, out_bytes, records, not stopped and proc.returncode == 0,
+                  proc.returncode, digest.hexdigest()[:12], sampler.peak, load_start,
+                  _loadavg(), sampler.timeline)
 
 
-def print_table(results: list[Result], in_bytes: int, in_records: int) -> None:
-    """The results as a plain-text table."""
-    head = ("jobs", "done", "MB", "records", "s", "MB/s", "records/s",
-            "peak PSS MB", "peak RSS sum MB", "max proc RSS MB", "procs", "output sha256")
-    rows = []
-    for r in results:
-        done_bytes = in_bytes if r.complete else r.out_bytes
-        rows.append((
-            str(r.jobs), "yes" if r.complete else f"stopped (rc {r.returncode})",
-            f"{done_bytes / 1e6:.2f}", str(r.records), f"{r.seconds:.1f}",
-            f"{done_bytes / 1e6 / r.seconds:.4f}", f"{r.records / r.seconds:.1f}",
-            f"{r.peak.pss_sum / 1024:.1f}", f"{r.peak.rss_sum / 1024:.1f}",
-            f"{r.peak.rss_max / 1024:.1f}", str(r.peak.processes), r.digest))
+def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     print(" | ".join(h.ljust(w) for h, w in zip(head, widths)))
     print("-+-".join("-" * w for w in widths))
     for row in rows:
         print(" | ".join(c.ljust(w) for c, w in zip(row, widths)))
-    print(f"\ninput: {in_bytes / 1e6:.2f} MB, {in_records} records; largest single process "
-          f"over all runs (getrusage RUSAGE_CHILDREN ru_maxrss): "
-          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
+
+
+def print_runs(results: list[Result], built: Built) -> None:
+    """The runs as a plain-text table."""
+    head = ("jobs", "done", "MB", "records", "wall s", "CPU s", "MB/s", "records/s",
+            "load 1m start/mean/end", "main peak RSS MB", "workers peak RSS sum MB",
+            "tree RSS MB", "tree PSS MB", "procs", "output sha256")
+    rows = []
+    for r in results:
+        done_bytes = built.nbytes if r.complete else r.out_bytes
+        load = r.peak.load or [r.load_start]
+        rows.append((
+            str(r.jobs), "yes" if r.complete else f"stopped (rc {r.returncode})",
+            f"{done_bytes / 1e6:.2f}", str(r.records), f"{r.seconds:.1f}",
+            f"{r.cpu_seconds:.1f}",
+            f"{done_bytes / 1e6 / r.seconds:.4f}", f"{r.records / r.seconds:.1f}",
+            f"{r.load_start:.2f}/{statistics.fmean(load):.2f}/{r.load_end:.2f}",
+            f"{r.peak.main_hwm / 1024:.1f}", f"{r.peak.workers_hwm / 1024:.1f}",
+            f"{r.peak.rss_sum / 1024:.1f}", f"{r.peak.pss_sum / 1024:.1f}",
+            str(r.peak.processes), r.digest))
+    _table(head, rows)
+    print("\nmain/workers peak RSS: each process's VmHWM (exact); tree RSS/PSS: the "
+          "largest sum over the tree at one 0.2 s sample")
+    for r in results:
+        print(f"--jobs {r.jobs}, tree RSS as the run went on: "
+              + ", ".join(f"{n} rec {rss / 1024:.0f} MB" for _, n, rss, _ in _spread(r.timeline, 12)))
+
+
+def _spread(items: list, n: int) -> list:
+    """About ``n`` items evenly spread over ``items``, the last included."""
+    if len(items) <= n:
+        return items
+    step = (len(items) - 1) / (n - 1)
+    return [items[round(i * step)] for i in range(n)]
+
+
+def machine() -> str:
+    """One line about where this ran."""
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = _kb("/proc/meminfo", "MemTotal") / 1024 / 1024
+    return (f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GB RAM, Python "
+            f"{sys.version.split()[0]}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mb", type=float, default=200.0, help="input size in MB (default 200)")
     p.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="--jobs values to run")
-    p.add_argument("--garbled", type=float, default=0.1,
-                   help="share of records garbled (default 0.1)")
+    p.add_argument("--mix", default=MIX, help=f"shares of record kinds (default {MIX})")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--kind-sample", type=int, default=100, metavar="N",
+                   help="garbled records per kind timed one by one (default 100; "
+                        "clean: 20 x N); 0 skips the per-kind table")
     p.add_argument("--time-limit", type=float, default=None, metavar="S",
                    help="stop each run after S seconds and report what it did")
     p.add_argument("--max-mb", type=float, default=200.0,
-                   help="fail if a run's peak PSS exceeds this (default 200)")
+                   help="fail if a run's peak tree RSS exceeds this (default 200)")
     p.add_argument("--workdir", type=Path, default=None,
                    help="where to write the input (default: a temp dir, removed after)")
+    p.add_argument("--time-kinds", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.time_kinds:
+        args.time_kinds[1].write_text(json.dumps(time_kinds(args.time_kinds[0])))
+        return 0
+    mix = parse_mix(args.mix)
 
+    print(f"machine: {machine()}")
+    print("mix: " + ", ".join(f"{k} {100 * v:g}%" for k, v in mix.items() if v), flush=True)
     tmp = None
     if args.workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="luanma-etl-")
         args.workdir = Path(tmp.name)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    path = args.workdir / f"etl-{args.mb:g}mb.jsonl"
+    path = args.workdir / f"etl-{args.mb:g}mb-seed{args.seed}.jsonl"
+    results: list[Result] = []
     try:
         src = snapshot_source(args.workdir)
         t = time.monotonic()
-        in_bytes, in_records, bad = build_input(path, args.mb, args.garbled, args.seed)
-        print(f"built {path} ({in_bytes / 1e6:.1f} MB, {in_records} records, {bad} garbled) "
-              f"in {time.monotonic() - t:.1f} s", flush=True)
-        results = []
+        built = build_input(path, args.mb, mix, args.seed, args.kind_sample,
+                            20 * args.kind_sample)
+        print(f"built {path} ({built.nbytes / 1e6:.1f} MB, {built.records} records, sha256 "
+              f"{built.sha256[:16]}) in {time.monotonic() - t:.1f} s", flush=True)
+        for (kind, plan), n in sorted(built.per_plan.items(), key=lambda kv: KINDS.index(kv[0][0])):
+            print(f"  {kind:15} {plan:22} {n:8d} ({100 * n / built.records:.3f}%)")
+        if args.kind_sample:
+            print(f"\nper-kind cost (one process, load {_loadavg():.2f} at start):", flush=True)
+            kinds = run_time_kinds(built.samples, src, args.workdir)
+            print_kinds(kinds, built)
+            print(f"(load {_loadavg():.2f} at end)")
+        print()
         for jobs in args.jobs:
+            print(f"$ {' '.join(command(path, jobs))} | sha256sum", flush=True)
             r = run_cli(path, jobs, args.time_limit, src)
             results.append(r)
-            print(f"  --jobs {jobs}: {r.seconds:.1f} s, {r.records} records, "
-                  f"peak PSS {r.peak.pss_sum / 1024:.1f} MB", flush=True)
+            print(f"  --jobs {jobs}: {r.seconds:.1f} s, {r.records} records, rc "
+                  f"{r.returncode}, tree peak RSS {r.peak.rss_sum / 1024:.1f} MB, "
+                  f"load {r.load_start:.2f} -> {r.load_end:.2f}", flush=True)
         print()
-        print_table(results, in_bytes, in_records)
+        print_runs(results, built)
     finally:
         if tmp is not None:
             tmp.cleanup()
     complete = [r for r in results if r.complete]
+    status = 0
     if len({r.digest for r in complete}) > 1:
         print("FAIL: complete runs produced different output")
-        return 1
-    over = [r for r in results if r.peak.pss_sum / 1024 > args.max_mb]
+        status = 1
+    over = [r for r in results if r.peak.rss_sum / 1024 > args.max_mb]
     if over:
-        print(f"FAIL: peak PSS over {args.max_mb:g} MB for --jobs "
+        print(f"FAIL: peak tree RSS over {args.max_mb:g} MB for --jobs "
               f"{', '.join(str(r.jobs) for r in over)}")
-        return 1
-    print(f"peak memory under {args.max_mb:g} MB: ok")
-    return 0
+        status = 1
+    elif results:
+        print(f"peak tree RSS under {args.max_mb:g} MB: ok")
+    return status
 
 
 if __name__ == "__main__":
