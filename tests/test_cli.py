@@ -610,6 +610,27 @@ def test_output_streams_before_input_ends() -> None:
         proc.wait()
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_reader_that_goes_away_stops_it_quietly(tmp_path: Path, jobs: str) -> None:
+    """`luanma big | head -1`: exit as a filter killed by SIGPIPE does
+    (128 + 13), no traceback, no workers left behind."""
+    f = write(tmp_path / "big.txt", f"{G1}\n" + "plain ascii line\n" * 200_000)
+    proc = subprocess.Popen([sys.executable, "-m", "luanma", "--jobs", jobs, str(f)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == f"{R1}\n".encode()
+    workers = children_of(proc.pid)
+    assert bool(workers) == (jobs == "2")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 128 + signal.SIGPIPE
+    assert b"Traceback" not in err and b"Exception" not in err, err
+    deadline = time.monotonic() + 15
+    while any(running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(running(w) for w in workers)
+
+
 def run_with_tty_stderr(args: list[str]) -> tuple[int, bytes, bytes]:
     """Run the command with stderr on a pseudo-terminal; returns (rc, stdout, tty output)."""
     master, slave = pty.openpty()
