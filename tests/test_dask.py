@@ -1,6 +1,7 @@
 """luanma.dask on a real distributed LocalCluster (2 worker processes): every
-output value equals repair() / diagnose() run in this process, and a row that
-raises is reported with its row id, never dropped.
+output value equals repair() / diagnose() called directly, without an engine
+(tests/test_spark.py's reference), and a row that raises is reported with its
+row id, never dropped.
 
 Skips (with the reason) without dask[dataframe]/distributed/pandas (``pip
 install -e '.[test,engines]'``, as .ci/run does).  The records are the ones
@@ -18,11 +19,12 @@ from test_spark import (  # the shared records (importing it needs no pyspark)
     cheap_records,
     engine_records,
     expected_diagnoses,
+    expected_repair,
     expected_repairs,
     failing_on,
 )
 
-from luanma import corrupt, diagnose, repair
+from luanma import corrupt, diagnose
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = "make this row fail"
@@ -99,7 +101,7 @@ def test_repair_columns_and_bags(client) -> None:
     from luanma.dask import diagnose_bag, repair_bag, repair_columns
 
     recs = cheap_records(400)
-    want = [repair(t) if t is not None else None for _, _, t in recs]
+    want = [expected_repair(t) for _, _, t in recs]
     df = _frame(recs, 4)
     df["title"] = df["text"]
     out = repair_columns(df, ["text", "title"], id="id").compute()
@@ -174,8 +176,7 @@ def test_errors_keep_returns_the_input_and_records_the_row(client) -> None:
     assert len(out) == len(recs)
     got = dict(zip(out["id"], out["text"]))
     assert got[17] == BAD
-    assert all(same(got[i], repair(t) if t is not None else None)
-               for i, _, t in recs if i != 17)
+    assert all(same(got[i], expected_repair(t)) for i, _, t in recs if i != 17)
     assert row_errors(client) == {"text: id=17": "ValueError: injected failure"}
 
 
