@@ -500,15 +500,28 @@ class Work:
     """
 
     left: float
+    #: model calls left for re-ranking guesses (:func:`_reconstructions`);
+    #: past it a guess keeps the search's pick with no confidence, and so
+    #: stays U+FFFD in repair()'s output
+    rerank: float = float("inf")
 
     @classmethod
     def for_text(cls, text: str) -> "Work":
-        return cls(CALL_WORK_PER_CHAR * len(text) + CALL_WORK_BASE)
+        return cls(CALL_WORK_PER_CHAR * len(text) + CALL_WORK_BASE,
+                   RERANK_WORK_PER_CHAR * len(text) + RERANK_WORK_BASE)
 
 
 #: The per-call budget: a few full searches' worth.
 CALL_WORK_PER_CHAR = 2000
 CALL_WORK_BASE = 100000
+#: Model calls for re-ranking guesses, per call of repair(): the most the
+#: accuracy benchmark's lossy paragraphs need is about 850 a character
+#: (Korean read by a WHATWG EUC-KR decoder, nearly every character cut);
+#: past it, guesses stay unconfirmed (U+FFFD) instead of the call running
+#: on.  (Each model call is tens of microseconds: text that is nothing but
+#: losses still costs milliseconds a character, linearly.)
+RERANK_WORK_PER_CHAR = 1000
+RERANK_WORK_BASE = 20000
 
 
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
@@ -600,10 +613,10 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                                  ("R", node, last, ch, pattern if guess else None))
     if work is not None:
         work.left -= start - budget
-    return _trace(text, hyp, g, rep, clean, lm, priors)
+    return _trace(text, hyp, g, rep, clean, lm, priors, work)
 
 
-def _trace(text, hyp, g, rep, clean, lm, priors) -> list[SpanRepair]:
+def _trace(text, hyp, g, rep, clean, lm, priors, work: "Work | None" = None) -> list[SpanRepair]:
     """Walk the back-pointers of the best path and cut it into spans.
 
     A run in repair mode is cut wherever it passed a garbled character
@@ -672,7 +685,7 @@ def _trace(text, hyp, g, rep, clean, lm, priors) -> list[SpanRepair]:
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
-        repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors)
+        repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors, work)
         spans.append(SpanRepair(a, b, garbled, repaired,
                                 Layer(hyp.encoding, _family(hyp).reencode[0]),
                                 _gain(lm, text, a, b, repaired), recon))
@@ -692,7 +705,7 @@ def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> 
 
 
 def _reconstructions(lm, hyp, text, start, end, chars,
-                     priors) -> tuple[str, tuple[Reconstruction, ...]]:
+                     priors, work: "Work | None" = None) -> tuple[str, tuple[Reconstruction, ...]]:
     """Re-rank guessed characters with wider context and word evidence.
 
     The Viterbi pass sees one character of context; here every character
@@ -714,11 +727,21 @@ def _reconstructions(lm, hyp, text, start, end, chars,
         j = i
         while j < len(chars) and chars[j][1] is not None and j - i < MAX_JOINT:
             j += 1
+        if work is not None and work.rerank <= 0:
+            # out of budget: the search's picks stand, unconfirmed
+            for k in range(i, j):
+                unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
+                out.append(Reconstruction(k, cur[k], 0.0, (), unknown,
+                                          unknown == len(chars[k][1]), 0.0))
+            i = j
+            continue
         left = (text[max(0, start - w):start] + "".join(cur[:i]))[-w:] or "\n"
         right = ("".join(cur[j:]) + text[end:end + w] + _END)[:w]
         pools = []
+        spent = 0
         for k in range(i, j):
             pool = {c for c, _ in idx.match(chars[k][1])[:MAX_CANDIDATES]} | {cur[k]}
+            spent += len(pool)
             # cheap character context first; word evidence for the front runners
             lk = (left + "".join(cur[i:k]))[-w:]
             rk = ("".join(cur[k + 1:j]) + right)[:w]
@@ -728,6 +751,9 @@ def _reconstructions(lm, hyp, text, start, end, chars,
         for pool in pools:
             combos = [x + c for x in combos for c in pool]
         prior = {c: _guess_prior(c, priors) for pool in pools for c in pool}
+        if work is not None:
+            # a word-lexicon fill costs about three context calls
+            work.rerank -= spent + 3 * len(combos)
         # (the rest, far behind on context alone, are left out of the mass)
         scored = sorted(((lm.fill_logp(left, combo, right) + sum(prior[c] for c in combo), combo)
                          for combo in combos), reverse=True)
