@@ -396,6 +396,30 @@ def test_the_udf_closure_is_small(spark) -> None:
         assert b"charlm" not in blob
 
 
+def test_each_python_worker_loads_the_model_once(spark) -> None:
+    """Over several tasks (partitions), each Python worker process uses one
+    model object: loaded once there, then reused by the tasks it runs."""
+    from luanma.spark import repair_col
+
+    def probe(text: str) -> str:
+        import os
+
+        from luanma.model import get_model
+
+        repair(text)
+        return f"{os.getpid()} {id(get_model())}"
+
+    recs = [r for r in cheap_records(400) if r[2] is not None][:120]
+    df = _frame(spark, recs).repartition(6)
+    seen = {r["p"] for r in df.select(repair_col("text", func=probe).alias("p")).collect()}
+    models: dict[str, set[str]] = {}
+    for pid_model in seen:
+        pid, model = pid_model.split()
+        models.setdefault(pid, set()).add(model)
+    assert models and all(len(m) == 1 for m in models.values()), models
+    assert len(models) <= 2 * 6          # (local[2]: workers are reused, not one per row)
+
+
 # -- the docs' example --------------------------------------------------------
 
 def test_docs_example_runs(spark, tmp_path, monkeypatch) -> None:
