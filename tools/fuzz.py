@@ -2,7 +2,8 @@
 
     pip install -e '.[fuzz]'
     python tools/fuzz.py --seconds 600             # 10 minutes
-    python tools/fuzz.py --seconds 60 --max-len 128
+    python tools/fuzz.py --seconds 60 --max-len 40
+    python tools/fuzz.py --seconds 600 --no-instrument   # more executions, no coverage
 
 Each input's first byte picks what is fuzzed and how the rest becomes the
 argument: arbitrary Unicode (atheris' ConsumeUnicode: lone surrogates
@@ -41,9 +42,14 @@ from pathlib import Path
 
 import atheris
 
-with atheris.instrument_imports(include=["luanma"]):
+if "--no-instrument" in sys.argv:
+    # no coverage feedback from luanma (mutation only), several times the executions
     import luanma
     from luanma import RepairPlan, diagnose, repair, repair_and_explain, repair_bytes
+else:
+    with atheris.instrument_imports(include=["luanma"]):
+        import luanma
+        from luanma import RepairPlan, diagnose, repair, repair_and_explain, repair_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 REGRESSIONS = ROOT / "tests" / "regressions"
@@ -141,8 +147,10 @@ def save(kind: str, mode: str, arg: str | bytes, detail: str) -> Path | None:
         return None
     REGRESSIONS.mkdir(parents=True, exist_ok=True)
     payload = arg.hex() if isinstance(arg, bytes) else arg
-    name = f"fuzz-{kind}-{hashlib.sha1(repr((mode, payload)).encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.json"
+    name = f"fuzz-{kind}-{hashlib.sha1(repr(payload).encode('utf-8', 'surrogatepass')).hexdigest()[:12]}.json"
     path = REGRESSIONS / name
+    if path.exists():
+        return None             # the same argument, found again (or under another entry point)
     entry = "repair_bytes" if mode.startswith("repair_bytes") else mode.split("-")[0]
     record = {
         "entry": entry,
@@ -230,6 +238,8 @@ def main() -> int:
     ap.add_argument("--keep", type=int, default=3, help="files saved per kind of failure")
     ap.add_argument("--corpus", type=Path, help="libFuzzer corpus directory (default: a temporary one)")
     ap.add_argument("--summary", type=Path, help="write the summary as JSON here")
+    ap.add_argument("--no-instrument", action="store_true",
+                    help="do not instrument luanma: mutation without its coverage, more executions")
     ap.add_argument("--verbose", action="store_true", help="print the summary every 10 s")
     ap.add_argument("--stop-on-crash", action="store_true", help="stop at the first exception")
     ARGS, rest = ap.parse_known_args()
