@@ -1,0 +1,318 @@
+"""Engines benchmark: rows/s of luanma on Spark local[2] and a Dask
+LocalCluster (2 worker processes) against in-process ``repair_many`` (one
+process, and ``jobs=2``), all on the same records.
+
+    python benchmarks/engines.py                         # 200,000 rows (slow: see below)
+    python benchmarks/engines.py --rows 20000            # a quick run
+    python benchmarks/engines.py --rows 20000 --engines inprocess spark
+
+The records are built reproducibly (same --rows, --mix and --seed, same
+records) from the corpus, as benchmarks/etl.py builds its file: mostly clean
+records, as in a real crawl, plus whole records and spans of 4-20
+characters garbled by lossless and lossy (Windows ANSI) plans; the default
+mix (--mix) is etl.py's, 97% clean.  Each record ends with its row number
+(" #123"), so no two are equal and no engine gains from repeats.  They are
+written to Parquet (--partitions files, one partition each) in a temporary
+folder, which Spark and Dask read; the in-process runs take the same
+strings from a Python list.
+
+Each engine's time runs from its first row read to its last result in the
+driver (the outputs are collected and compared with the in-process ones:
+any difference is printed and makes the exit status 1).  Spark's and Dask's
+start-up (JVM, cluster) is timed apart and not in rows/s.  The 1-minute load
+average is sampled every second during each run: the machine may be shared,
+and on 2 cores another job's load halves what is measured.
+
+Cost is luanma's: a clean row takes ~0.1 ms, a garbled one milliseconds,
+a whole paragraph read by a lossy Windows decoder up to seconds; at the
+default mix, most of the time goes to the 0.5% whole-lossy rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from luanma import corrupt, repair_many
+
+CORPUS = ROOT / "corpus"
+LANGS = ("zh-Hans", "zh-Hant", "ja", "ko", "mixed")
+KINDS = ("clean", "whole-lossless", "whole-lossy", "span-lossless", "span-lossy")
+#: etl.py's default: 97% clean, 3% garbled.
+MIX = "clean=0.97,whole-lossless=0.01,whole-lossy=0.005,span-lossless=0.01,span-lossy=0.005"
+#: Plans per language (etl.py's PLANS), as real software garbles that language.
+PLANS = {
+    "lossless": {
+        "zh-Hans": ("utf-8 -> gbk", "gbk -> latin-1", "utf-8 -> cp1252:c1"),
+        "zh-Hant": ("utf-8 -> gbk", "big5 -> latin-1", "utf-8 -> cp1252:c1"),
+        "ja": ("utf-8 -> shift_jis", "shift_jis -> latin-1", "utf-8 -> cp1252:c1"),
+        "ko": ("utf-8 -> cp949", "euc_kr -> latin-1", "utf-8 -> cp1252:c1"),
+        "mixed": ("utf-8 -> gbk", "gbk -> latin-1", "utf-8 -> cp1252:c1"),
+    },
+    "lossy": {
+        "zh-Hans": ("utf-8 -> gbk:win",),
+        "zh-Hant": ("utf-8 -> big5:win",),
+        "ja": ("utf-8 -> shift_jis:win",),
+        "ko": ("utf-8 -> cp949:win",),
+        "mixed": ("utf-8 -> gbk:win",),
+    },
+}
+ENGINES = ("inprocess", "inprocess2", "spark", "dask")
+
+
+# --------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------
+
+def parse_mix(spec: str) -> dict[str, float]:
+    mix = dict.fromkeys(KINDS, 0.0)
+    for part in spec.split(","):
+        kind, _, share = part.partition("=")
+        if kind.strip() not in mix:
+            raise SystemExit(f"--mix: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
+        mix[kind.strip()] = float(share)
+    total = sum(mix.values())
+    if total <= 0 or any(v < 0 for v in mix.values()):
+        raise SystemExit("--mix: shares must be >= 0 and not all 0")
+    return {k: v / total for k, v in mix.items()}
+
+
+def _garble(text: str, plans: tuple[str, ...], lossy: bool, rng: random.Random) -> str | None:
+    for plan in rng.sample(plans, len(plans)):
+        try:
+            c = corrupt(text, plan)
+        except Exception:  # noqa: BLE001, S112 - this text cannot take that plan
+            continue
+        if c.text != text and c.lossy == lossy:
+            return c.text
+    return None
+
+
+def _variant(rec: dict, kind: str, rng: random.Random) -> str | None:
+    if kind == "clean":
+        return rec["text"]
+    where, _, loss = kind.partition("-")
+    plans = PLANS[loss][rec["lang"]]
+    text = rec["text"]
+    if where == "whole":
+        return _garble(text, plans, loss == "lossy", rng)
+    for _ in range(4):
+        if len(text) < 12:
+            return None
+        a = rng.randrange(0, len(text) - 8)
+        b = min(len(text), a + rng.randint(4, 20))
+        if sum(not c.isascii() for c in text[a:b]) < 2:
+            continue
+        got = _garble(text[a:b], plans, loss == "lossy", rng)
+        if got is not None:
+            return text[:a] + got + text[b:]
+    return None
+
+
+def build(rows: int, mix: dict[str, float], seed: int) -> tuple[list[str], Counter]:
+    """``rows`` distinct texts in the mix, and the count of each kind."""
+    rng = random.Random(seed)
+    corpus = []
+    for lang in LANGS:
+        with (CORPUS / f"{lang}.jsonl").open(encoding="utf-8") as fh:
+            corpus.extend(json.loads(line) for line in fh if line.strip())
+    kinds = [k for k in KINDS if mix[k] > 0]
+    weights = [mix[k] for k in kinds]
+    cache: dict[tuple[str, int], str | None] = {}
+    texts, counts = [], Counter()
+    for n in range(rows):
+        kind = rng.choices(kinds, weights)[0]
+        while True:
+            i = rng.randrange(len(corpus))
+            if (kind, i) not in cache:
+                cache[(kind, i)] = _variant(corpus[i], kind, rng)
+            if cache[(kind, i)] is not None:
+                break
+        texts.append(f"{cache[(kind, i)]} #{n}")
+        counts[kind] += 1
+    return texts, counts
+
+
+def write_parquet(texts: list[str], folder: Path, parts: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    step = -(-len(texts) // parts)
+    for p in range(parts):
+        lo, hi = p * step, min(len(texts), (p + 1) * step)
+        table = pa.table({"id": pa.array(range(lo, hi), pa.int64()),
+                          "text": pa.array(texts[lo:hi], pa.string())})
+        pq.write_table(table, folder / f"part-{p:04d}.parquet")
+
+
+# --------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------
+
+class LoadSampler:
+    """The 1-minute load average, every second, while running."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop.wait(1.0)
+
+    def __enter__(self) -> LoadSampler:  # noqa: PYI034
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        s = self.samples or [os.getloadavg()[0]]
+        return f"load {statistics.mean(s):.2f} mean, {max(s):.2f} max"
+
+
+def run_inprocess(texts: list[str], jobs: int) -> list[str]:
+    return list(repair_many(texts, jobs=jobs))
+
+
+def start_spark(batch: int):
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[2]").appName("luanma-engines-bench")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch))
+             # one partition per Parquet file (Spark packs small files together)
+             .config("spark.sql.files.openCostInBytes", str(1 << 40))
+             .config("spark.driver.memory", "2g")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark, spark.stop
+
+
+def run_spark(spark, folder: Path) -> list[str]:
+    from luanma.spark import repair_col
+
+    df = spark.read.parquet(str(folder))
+    assert df.rdd.getNumPartitions() == len(list(folder.glob("*.parquet")))
+    rows = df.select("id", repair_col("text", id="id").alias("t")).collect()
+    out: list[str] = [""] * len(rows)
+    for r in rows:
+        out[r["id"]] = r["t"]
+    return out
+
+
+def start_dask():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    client = Client(cluster)
+
+    def stop() -> None:
+        client.close()
+        cluster.close()
+    return client, stop
+
+
+def run_dask(client, folder: Path) -> list[str]:
+    import dask.dataframe as dd
+
+    from luanma.dask import repair_series
+
+    df = dd.read_parquet(str(folder))
+    got = df.assign(t=repair_series(df["text"]))[["id", "t"]].compute()
+    out: list[str] = [""] * len(got)
+    for i, t in zip(got["id"], got["t"]):
+        out[i] = t
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--mix", default=MIX)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES),
+                    help="inprocess = repair_many(jobs=1); inprocess2 = repair_many(jobs=2)")
+    ap.add_argument("--partitions", type=int, default=8, help="Parquet files (partitions)")
+    ap.add_argument("--batch", type=int, default=10_000,
+                    help="spark.sql.execution.arrow.maxRecordsPerBatch")
+    args = ap.parse_args(argv)
+
+    print(f"# {args.rows} rows, mix {args.mix}, seed {args.seed}; "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    t = time.perf_counter()
+    texts, counts = build(args.rows, parse_mix(args.mix), args.seed)
+    print(f"# built in {time.perf_counter() - t:.1f} s: "
+          + ", ".join(f"{k} {counts[k]}" for k in KINDS if counts[k]))
+    folder = Path(tempfile.mkdtemp(prefix="luanma-engines-"))
+    reference: list[str] | None = None
+    failed = False
+    try:
+        write_parquet(texts, folder, args.partitions)
+        print(f"{'engine':28} {'rows/s':>9} {'seconds':>9} {'start-up s':>10}  load (1 min)")
+        for engine in args.engines:
+            stop = None
+            startup = 0.0
+            try:
+                if engine == "spark":
+                    t = time.perf_counter()
+                    spark, stop = start_spark(args.batch)
+                    startup = time.perf_counter() - t
+                    run = lambda spark=spark: run_spark(spark, folder)
+                    label = f"spark local[2] ({args.partitions} parts)"
+                elif engine == "dask":
+                    t = time.perf_counter()
+                    client, stop = start_dask()
+                    startup = time.perf_counter() - t
+                    run = lambda client=client: run_dask(client, folder)
+                    label = f"dask 2 workers ({args.partitions} parts)"
+                else:
+                    jobs = 2 if engine == "inprocess2" else 1
+                    run = lambda jobs=jobs: run_inprocess(texts, jobs)
+                    label = f"in-process repair_many jobs={jobs}"
+                with LoadSampler() as load:
+                    t = time.perf_counter()
+                    out = run()
+                    seconds = time.perf_counter() - t
+            finally:
+                if stop is not None:
+                    stop()
+            print(f"{label:28} {len(texts) / seconds:9.0f} {seconds:9.1f} {startup:10.1f}  "
+                  f"{load.summary()}", flush=True)
+            if reference is None:
+                reference = out
+            else:
+                diff = [i for i, (a, b) in enumerate(zip(out, reference)) if a != b]
+                if diff or len(out) != len(reference):
+                    failed = True
+                    print(f"  !! {len(diff)} rows differ from the first engine's, e.g. rows {diff[:5]}")
+        changed = sum(1 for a, b in zip(reference or [], texts) if a != b)
+        print(f"# {changed} rows changed; every engine gave the same output"
+              + ("" if not failed else " EXCEPT those marked !!"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
