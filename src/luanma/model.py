@@ -324,7 +324,7 @@ class LanguageModel:
     True
     """
 
-    __slots__ = ("_uni", "_tables", "_bi", "_tri", "_floor_memo", "_ascii_rows",
+    __slots__ = ("_uni", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
                  "header", "order", "_ptab", "_lex_raw", "_lex", "simp_only",
                  "trad_only")
 
@@ -366,24 +366,29 @@ class LanguageModel:
         # (_expand): building all ~10^6 entries up front would take ~0.3 s,
         # while typical use touches a few thousand contexts.
         self._tables: Dict[str, tuple] = {}
-        self._bi: Dict[int, Optional[Dict[int, float]]] = {}
-        self._tri: Dict[int, Optional[Dict[int, float]]] = {}
-        for order, cache in (("bi", self._bi), ("tri", self._tri)):
+        # the contexts that have a table, and a bounded cache of the ones
+        # unpacked so far (see _expand): a context's value never depends on
+        # whether it was cached
+        stored: Dict[str, FrozenSet[int]] = {"bi": frozenset(), "tri": frozenset()}
+        for order in ("bi", "tri"):
             if f"{order}_ctx" not in sec:
                 continue
             keys = sec[f"{order}_ctx"]
             offsets = array("I", accumulate(sec[f"{order}_n"], initial=0))  # type: ignore[call-overload]
             self._tables[order] = (keys, sec[f"{order}_bow"], offsets,
                                    sec[f"{order}_fol"], sec[f"{order}_q"], atab)
-            # None marks "stored, not yet expanded"; absent keys have no table.
-            cache.update(dict.fromkeys(keys))  # type: ignore[arg-type]
-        self._bi.update(dict.fromkeys(k for k in range(128) if k not in self._bi))
+            stored[order] = frozenset(keys)  # type: ignore[arg-type]
+        # ASCII contexts always have one (the class model fills it in)
+        self._bi_keys: FrozenSet[int] = stored["bi"] | frozenset(range(128))
+        self._tri_keys: FrozenSet[int] = stored["tri"]
+        self._bi: Dict[int, Dict[int, float]] = {}
+        self._tri: Dict[int, Dict[int, float]] = {}
         self._lex_raw = (sec.get("lex_words", ""), sec.get("lex_q", b""))
         self._lex: Optional[Dict[str, float]] = None
         #: Hanzi used only in Simplified / only in Traditional text (OpenCC).
         self.simp_only: FrozenSet[str] = frozenset(sec.get("simp_only", ""))  # type: ignore[arg-type]
         self.trad_only: FrozenSet[str] = frozenset(sec.get("trad_only", ""))  # type: ignore[arg-type]
-        self.order = 3 if self._tri else 2
+        self.order = 3 if self._tri_keys else 2
         self._floor_memo: Dict[int, float] = {}
         cls = [_ascii_class(chr(o)) for o in range(128)]
         self._ascii_rows = {
@@ -416,7 +421,9 @@ class LanguageModel:
         if len(cache) >= MAX_EXPANDED:
             # a long ETL job would otherwise unpack the whole model into
             # dicts (several hundred MB); starting over keeps memory flat and
-            # costs little, since busy contexts come back at once
+            # costs little, since busy contexts come back at once (and a
+            # context unpacked again is the same: scores do not depend on
+            # what was repaired before)
             cache.clear()
         cache[key] = d
         return d
@@ -472,6 +479,7 @@ class LanguageModel:
         """
         uni, floor, expand = self._uni, self._floor, self._expand
         bi_get, tri_get = self._bi.get, self._tri.get
+        bi_keys, tri_keys = self._bi_keys, self._tri_keys
         if not prev:
             prev = _START
         o1 = ord(prev[-1])
@@ -479,14 +487,14 @@ class LanguageModel:
         total = 0.0
         for c in text:
             o = ord(c)
-            t = tri_get(k1, _EMPTY)
+            t = tri_get(k1)
             if t is None:
-                t = expand("tri", k1)
+                t = expand("tri", k1) if k1 in tri_keys else _EMPTY
             v = t.get(o)
             if v is None:
-                d = bi_get(o1, _EMPTY)
+                d = bi_get(o1)
                 if d is None:
-                    d = expand("bi", o1)
+                    d = expand("bi", o1) if o1 in bi_keys else _EMPTY
                 v = d.get(o)
                 if v is None:
                     u = uni.get(o)
