@@ -103,6 +103,27 @@ def test_ordered_map_keeps_order_and_runs_cheap_items_here() -> None:
     assert out == [(i, i % 3) for i in range(20)]
 
 
+def test_ordered_map_bounds_the_window_by_weight_too() -> None:
+    """However many tasks may be in flight, no more than max_weight of
+    payload is read ahead (a single heavier payload still goes through)."""
+    pulled = [0]
+
+    def items() -> Iterator[tuple[int, str]]:
+        for i in range(40):
+            pulled[0] += 1
+            yield i, "x" * (100 if i == 5 else 10)
+
+    pool = worker_pool(2)
+    try:
+        out = ordered_map(len, items(), pool, inflight=1000, weight=len, max_weight=35)
+        assert next(out) == (0, 10)
+        assert pulled[0] <= 5                       # 4 x 10 > 35: the 4th waits for the 1st
+        rest = list(out)
+    finally:
+        pool.shutdown()
+    assert rest == [(i, 100 if i == 5 else 10) for i in range(1, 40)]
+
+
 # --------------------------------------------------------------------------
 # pandas / pyarrow / polars (optional extras)
 # --------------------------------------------------------------------------

@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the optional libraries are never imported at run time here
     import polars
     import pyarrow
 
-__all__ = ["DEFAULT_CHUNKSIZE", "INFLIGHT_PER_WORKER", "chunked", "is_missing", "ordered_map", "repair_arrow",
+__all__ = ["DEFAULT_CHUNKSIZE", "INFLIGHT_CHARS", "INFLIGHT_PER_WORKER", "chunked", "is_missing", "ordered_map", "repair_arrow",
            "repair_many", "repair_polars", "repair_series", "resolve_jobs", "stop_pool",
            "worker_pool"]
 
@@ -54,10 +54,19 @@ __all__ = ["DEFAULT_CHUNKSIZE", "INFLIGHT_PER_WORKER", "chunked", "is_missing", 
 DEFAULT_CHUNKSIZE = 16
 
 #: Tasks in flight per worker.  Output keeps input order, so a slow task
-#: (a hard paragraph can take seconds) holds back the ones after it; the
-#: slack lets the other workers go on meanwhile.  Tasks are small, so even
-#: this many stay well under a few MB.
-INFLIGHT_PER_WORKER = 8
+#: (a lossy paragraph can take over 10 s, 1000x a clean one) holds back
+#: the ones after it, and a worker with nothing queued behind it sits idle:
+#: the window must hold more work than the slowest task.  Simulated on the
+#: per-record costs of benchmarks/etl.py's mix (97% clean, 3% garbled,
+#: tasks of 16 records), two workers run 1.46x as fast as one with 8 tasks
+#: each in flight, 1.91x with 32 and 1.99x with 64 (four workers: 2.05x with
+#: 8, 3.95x with 64).  64 tasks of 16 short records is ~1 MB of text;
+#: INFLIGHT_CHARS bounds the window when the records are long.
+INFLIGHT_PER_WORKER = 64
+
+#: Characters of input in flight at most, over all tasks (0: no bound):
+#: with long texts the window is bounded by memory, not by task count.
+INFLIGHT_CHARS = 4_000_000
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -149,15 +158,19 @@ def _quiet_cancelled_future_bug() -> None:
 
 def ordered_map(func: Callable[[P], R], items: Iterable[tuple[T, P]],
                 pool: ProcessPoolExecutor | None, *, inflight: int = 0,
-                run_here: Callable[[P], bool] | None = None) -> Iterator[tuple[T, R]]:
+                run_here: Callable[[P], bool] | None = None,
+                weight: Callable[[P], int] | None = None,
+                max_weight: int = INFLIGHT_CHARS) -> Iterator[tuple[T, R]]:
     """Yield ``(tag, func(payload))`` for each ``(tag, payload)``, in input order.
 
     Without a pool everything runs here, one item at a time.  With one, at
-    most ``inflight`` payloads (default: INFLIGHT_PER_WORKER per worker) are
-    queued or running at once: unlike ``Pool.imap``, which reads its whole
-    input ahead, memory stays flat however long ``items`` is.  Tags stay in this
-    process, so they may be large or unpicklable.  Payloads for which
-    ``run_here`` is true are cheap: they run here, not worth a round trip.
+    most ``inflight`` payloads (default: INFLIGHT_PER_WORKER per worker),
+    and payloads of at most ``max_weight`` in all by ``weight`` (e.g. their
+    characters; one payload is always let through), are queued, running or
+    done but not yet yielded at once: unlike ``Pool.imap``, which reads its
+    whole input ahead, memory stays flat however long ``items`` is.  Tags
+    stay in this process, so they may be large or unpicklable.  Payloads for
+    which ``run_here`` is true are cheap: they run here, not worth a round trip.
 
     >>> list(ordered_map(len, [("a", "xy"), ("b", "")], None))
     [('a', 2), ('b', 0)]
@@ -168,7 +181,8 @@ def ordered_map(func: Callable[[P], R], items: Iterable[tuple[T, P]],
         return
     workers = getattr(pool, "_max_workers", None) or os.cpu_count() or 1
     limit = inflight or INFLIGHT_PER_WORKER * workers
-    pending: deque[tuple[T, Future[R]]] = deque()
+    pending: deque[tuple[T, Future[R], int]] = deque()
+    held = 0
     try:
         for tag, payload in items:
             if run_here is not None and run_here(payload):
@@ -176,16 +190,19 @@ def ordered_map(func: Callable[[P], R], items: Iterable[tuple[T, P]],
                 fut.set_result(func(payload))
             else:
                 fut = pool.submit(func, payload)
-            pending.append((tag, fut))
-            while len(pending) >= limit:
-                done_tag, fut = pending.popleft()
+            w = weight(payload) if weight is not None else 0
+            pending.append((tag, fut, w))
+            held += w
+            while pending and (len(pending) >= limit or (max_weight and held > max_weight)):
+                done_tag, fut, w = pending.popleft()
+                held -= w
                 yield done_tag, fut.result()
         while pending:
-            done_tag, fut = pending.popleft()
+            done_tag, fut, _ = pending.popleft()
             yield done_tag, fut.result()
     finally:
         # the consumer stopped early (an error, a closed pipe): drop the rest
-        for _, fut in pending:
+        for _, fut, _ in pending:
             fut.cancel()
 
 
@@ -284,7 +301,7 @@ def _repair_parallel(texts: Iterable[Any], jobs: int, chunksize: int) -> Iterato
     try:
         tasks = ((split[:2], split[2]) for split in map(_split_chunk, chunked(texts, chunksize)))
         for (out, todo), fixed in ordered_map(_repair_list, tasks, pool,
-                                              run_here=_is_empty):
+                                              run_here=_is_empty, weight=_chars):
             for i, value in zip(todo, fixed):
                 out[i] = value
             yield from out
@@ -292,6 +309,11 @@ def _repair_parallel(texts: Iterable[Any], jobs: int, chunksize: int) -> Iterato
     finally:
         # a consumer that stops early must not wait for chunks it dropped
         stop_pool(pool, kill=not finished)
+
+
+def _chars(values: list[str]) -> int:
+    """A chunk's weight in the window: its characters."""
+    return sum(map(len, values))
 
 
 def _is_empty(values: list[str]) -> bool:

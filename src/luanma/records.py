@@ -670,8 +670,14 @@ def records(fh: IO[bytes], name: str, mode: Mode, encoding: str, notes: list[str
     # slow pipe (tail -f | luanma) flowing
     size = BATCH_RECORDS if pool is not None else 1
     tasks = ((batch, (state["mode"], batch)) for batch in _batches(units, size))
-    for batch, outcomes in ordered_map(process_batch, tasks, pool, run_here=_trivial):
+    for batch, outcomes in ordered_map(process_batch, tasks, pool, run_here=_trivial,
+                                       weight=_task_chars):
         yield from zip(batch, outcomes)
+
+
+def _task_chars(task: tuple[Mode, list[Unit]]) -> int:
+    """A batch's weight in the window of batches in flight: its characters."""
+    return sum(len(u.raw) for u in task[1])
 
 
 def _trivial(task: tuple[Mode, list[Unit]]) -> bool:
