@@ -371,6 +371,8 @@ class Peak:
     rss_sum: int = 0                                    # tree RSS at one instant
     pss_sum: int = 0                                    # tree PSS at one instant
     hwm: dict[int, int] = field(default_factory=dict)   # pid -> VmHWM
+    #: pid -> (first seen, last seen, ns on a CPU, ns waiting for a CPU)
+    sched: dict[int, tuple[float, float, int, int]] = field(default_factory=dict)
     processes: int = 0
     load: list[float] = field(default_factory=list)
 
@@ -408,10 +410,18 @@ class MemorySampler(threading.Thread):
         # PSS needs Linux >= 4.14 (smaps_rollup); RSS stands in without it
         pss = [_kb(f"/proc/{p}/smaps_rollup", "Pss") or r for p, r in zip(pids, rss)]
         pk = self.peak
+        now = time.monotonic()
         for p in pids:
             hwm = _kb(f"/proc/{p}/status", "VmHWM")
             if hwm:
                 pk.hwm[p] = max(pk.hwm.get(p, 0), hwm)
+            try:
+                with open(f"/proc/{p}/schedstat") as fh:
+                    run_ns, wait_ns = map(int, fh.read().split()[:2])
+            except (OSError, ValueError):
+                continue
+            first = pk.sched.get(p, (now, 0.0, 0, 0))[0]
+            pk.sched[p] = (first, now, run_ns, wait_ns)
         pk.rss_sum = max(pk.rss_sum, sum(rss))
         pk.pss_sum = max(pk.pss_sum, sum(pss))
         pk.processes = max(pk.processes, len(rss))
@@ -525,6 +535,18 @@ def print_runs(results: list[Result], built: Built) -> None:
     _table(head, rows)
     print("\nmain/workers peak RSS: each process's VmHWM (exact); tree RSS/PSS: the "
           "largest sum over the tree at one 0.2 s sample")
+    print("time of each process (from /proc/PID/schedstat, over the time it was seen): "
+          "on a CPU / waiting for a CPU the machine's other load held / idle (sleeping: "
+          "for input, for output, or a worker with no task)")
+    for r in results:
+        for pid, (first, last, run_ns, wait_ns) in r.peak.sched.items():
+            life = max(last - first, 1e-9)
+            who = "main" if pid == r.peak.main_pid else "worker"
+            idle = max(life - run_ns / 1e9 - wait_ns / 1e9, 0.0)
+            print(f"  --jobs {r.jobs} {who} {pid}: {life:.0f} s seen: on CPU "
+                  f"{run_ns / 1e9:.0f} s ({100 * run_ns / 1e9 / life:.0f}%), waiting for a "
+                  f"CPU {wait_ns / 1e9:.0f} s ({100 * wait_ns / 1e9 / life:.0f}%), idle "
+                  f"{idle:.0f} s ({100 * idle / life:.0f}%)")
     for r in results:
         print(f"--jobs {r.jobs}, tree RSS as the run went on: "
               + ", ".join(f"{n} rec {rss / 1024:.0f} MB" for _, n, rss, _ in _spread(r.timeline, 12)))
