@@ -574,6 +574,16 @@ def machine() -> str:
             f"{sys.version.split()[0]}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def source_version() -> str:
+    """The commit the snapshot was taken at, and whether src/luanma differed from it."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                              check=False)
+    head = git("rev-parse", "--short", "HEAD").stdout.strip() or "?"
+    dirty = git("diff", "--quiet", "HEAD", "--", "src/luanma").returncode
+    return f"{head}{' + uncommitted changes in src/luanma' if dirty else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mb", type=float, default=200.0, help="input size in MB (default 200)")
@@ -607,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     try:
         src = snapshot_source(args.workdir)
+        print(f"code: src/luanma at {source_version()}, copied to {src}")
         t = time.monotonic()
         built = build_input(path, args.mb, mix, args.seed, args.kind_sample,
                             20 * args.kind_sample)
