@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 record("total", text, f"{type(exc).__name__}: {exc} on {text[:80]!r}")
                 return
             for pname, fn in rp.PROPERTIES.items():
-                if pname == "total":
-                    pass
-                else:
+                if pname != "total":        # (counted above, with the calls)
                     checked[pname] += 1
                 try:
                     fn(r)
@@ -127,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         per_source[name] = (count[0], dt, slowest[0])
         print(f"{name}: {count[0]} inputs in {dt:.0f} s (slowest {slowest[0]:.2f} s)", flush=True)
 
+        table(checked, failed, per_source, time.perf_counter() - t_all)
+        if args.failures:
+            args.failures.write_text(json.dumps(examples, ensure_ascii=True, indent=1))
+
     seeds = [s for s in args.hashseeds.split(",") if s]
     t0 = time.perf_counter()
     n_cross, bad = across_processes(sample, seeds) if sample and seeds else (0, [])
@@ -135,8 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     examples["deterministic-across-processes"] = bad[:20]
     print(f"cross-process: {len(sample)} inputs x {len(seeds)} hash seeds in "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
+    table(checked, failed, per_source, time.perf_counter() - t_all)
+    if args.failures:
+        args.failures.write_text(json.dumps(examples, ensure_ascii=True, indent=1))
+    return 1 if sum(failed.values()) else 0
 
-    wall = time.perf_counter() - t_all
+
+def table(checked: Counter[str], failed: Counter[str],
+          per_source: dict[str, tuple[int, float, float]], wall: float) -> None:
+    """The tables so far (printed after each source, so a long run that is
+    stopped early still leaves its numbers)."""
     print()
     print("| property | inputs checked | failures |")
     print("|---|---:|---:|")
@@ -148,10 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|")
     for name, (c, dt, sl) in per_source.items():
         print(f"| {name} | {c:,} | {dt:.0f} | {sl:.2f} |")
-    print(f"\ninputs: {checked['total']:,}; wall time {wall:.0f} s")
-    if args.failures:
-        args.failures.write_text(json.dumps(examples, ensure_ascii=True, indent=1))
-    return 1 if sum(failed.values()) else 0
+    print(f"\ninputs: {checked['total']:,}; wall time {wall:.0f} s\n", flush=True)
 
 
 if __name__ == "__main__":
