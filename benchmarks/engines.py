@@ -14,7 +14,9 @@ mix (--mix) is etl.py's, 97% clean.  Each record ends with its row number
 (" #123"), so no two are equal and no engine gains from repeats.  They are
 written to Parquet (--partitions files, one partition each) in a temporary
 folder, which Spark and Dask read; the in-process runs take the same
-strings from a Python list.
+strings from a Python list.  Every engine runs a copy of src/luanma taken
+at the start (checked in its workers), so edits to the tree during a run
+do not mix versions.
 
 Each engine's time runs from its first row read to its last result in the
 driver (the outputs are collected and compared with the in-process ones:
@@ -31,6 +33,7 @@ default mix, most of the time goes to the 0.5% whole-lossy rows.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
@@ -44,7 +47,26 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+
+
+def _snapshot() -> Path:
+    """A copy of src/luanma taken now, which this process and every engine's
+    workers import (through PYTHONPATH, ahead of the installed luanma): the
+    tree may be edited during a long run, and a run must not mix versions."""
+    dst = Path(tempfile.mkdtemp(prefix="luanma-src-"))
+    shutil.copytree(ROOT / "src" / "luanma", dst / "luanma",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    atexit.register(shutil.rmtree, dst, ignore_errors=True)
+    return dst
+
+
+# (Dask's spawned workers import this module again: they reuse the parent's copy)
+SRC = Path(os.environ["LUANMA_SRC"]) if os.environ.get("LUANMA_SRC") else _snapshot()
+os.environ["LUANMA_SRC"] = str(SRC)
+sys.path.insert(0, str(SRC))
+if str(SRC) not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(SRC)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
 
 from luanma import corrupt, repair_many
 
@@ -207,6 +229,12 @@ def start_spark(batch: int):
     return spark, spark.stop
 
 
+def spark_luanma_file(spark) -> str:
+    """Where a Spark Python worker imports luanma from."""
+    return spark.sparkContext.parallelize([0], 1).map(
+        lambda _: __import__("luanma").__file__).collect()[0]
+
+
 def run_spark(spark, folder: Path) -> list[str]:
     from luanma.spark import repair_col
 
@@ -278,18 +306,23 @@ def main(argv: list[str] | None = None) -> int:
                     t = time.perf_counter()
                     spark, stop = start_spark(args.batch)
                     startup = time.perf_counter() - t
+                    files = {spark_luanma_file(spark)}
                     run = lambda spark=spark: run_spark(spark, folder)
                     label = f"spark local[2] ({args.partitions} parts)"
                 elif engine == "dask":
                     t = time.perf_counter()
                     client, stop = start_dask()
                     startup = time.perf_counter() - t
+                    files = set(client.run(lambda: __import__("luanma").__file__).values())
                     run = lambda client=client: run_dask(client, folder)
                     label = f"dask 2 workers ({args.partitions} parts)"
                 else:
+                    files = {sys.modules["luanma"].__file__}
                     jobs = 2 if engine == "inprocess2" else 1
                     run = lambda jobs=jobs: run_inprocess(texts, jobs)
                     label = f"in-process repair_many jobs={jobs}"
+                if files != {str(SRC / "luanma" / "__init__.py")}:
+                    raise SystemExit(f"{engine} imports luanma from {files}, not the snapshot {SRC}")
                 with LoadSampler() as load:
                     t = time.perf_counter()
                     out = run()
