@@ -141,13 +141,11 @@ def _reference() -> dict[int, tuple[str | None, dict]]:
     """repair() and diagnose() of every record, called directly (no engine),
     in a fresh Python process, once per test session.
 
-    Fresh, not this pytest process: luanma's language model keeps state
-    from the texts a process repaired before (model.py's context cache drops
-    its table of not-yet-unpacked trigram contexts on the first unpack, so
-    only the first trigram context a process unpacks is ever used), and a
-    few scores, so diagnose()'s confidence, then depend on what ran earlier
-    in the process: here, the other test modules.  A fresh process is in
-    the state the engines' workers start in.
+    Fresh, not this pytest process, which has run other test modules: the
+    reference is then what a worker computes, whatever luanma caches.  (Until
+    a5ff6ad the model's context cache emptied its trigram table on the first
+    unpack, so scores, and diagnose()'s confidence, depended on which text a
+    process repaired first: this process and a worker disagreed on a row.)
     """
     out = subprocess.run([sys.executable, "-c", _REFERENCE, str(Path(__file__).parent)],
                          capture_output=True, text=True, check=True, cwd=ROOT,
