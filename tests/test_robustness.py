@@ -45,7 +45,7 @@ CI_SOURCES = dict(rp.SOURCES, adversarial=rp.adversarial(max_run=8))
 #: today: those tests are strict xfails (the minimal repros are below).
 #: (benchmarks/properties.py finds idempotence failures in every source but
 #: surrogateescape; CI's few examples hit them only here.)
-KNOWN_FAILING = {("corpus-garbled", "idempotent")}
+KNOWN_FAILING: set[tuple[str, str]] = set()   # (diagnose passes to a fixed point since)
 
 
 def _ci(n: int, shrink: bool = True) -> settings:
@@ -396,21 +396,16 @@ def test_bug_clean_mixed_language_text_is_slow() -> None:
 
 # ------------------------------------------------------------ minimal repros of bugs found
 
-@pytest.mark.xfail(strict=True, reason="not idempotent: '乪\\ufffd' -> '阿\\ufffd' -> '也'")
 def test_bug_idempotent_lost_mark() -> None:
     out = repair("乪\ufffd")
     assert repair(out) == out
 
 
-@pytest.mark.xfail(strict=True, reason="not idempotent: GBK shown as Latin-1 is repaired "
-                   "half at a time: '¦òßÈ' -> '¦ò常' -> '佛常'")
 def test_bug_idempotent_latin1_half_repaired() -> None:
     out = repair("¦òßÈ")
     assert repair(out) == out
 
 
-@pytest.mark.xfail(strict=True, reason="not idempotent: Big5 '?' readings: "
-                   "'閮剖?摰??' -> '閮剖?家?' -> '設定家?'")
 def test_bug_idempotent_big5_marks() -> None:
     out = repair("閮剖?摰??")
     assert repair(out) == out

@@ -232,6 +232,36 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     "kunkaokao at [0:6] '锟斤拷锟斤拷': the bytes are lost, left as is"
     """
     _check_text(text)
+    first = _diagnose_once(text, min_confidence)
+    if not first.changed:
+        return first
+    # A repair's output may show mojibake the first pass could not reach
+    # (an older layer, a piece it left).  Pass again until nothing changes,
+    # so that repair(repair(x)) == repair(x); with no such fixed point in
+    # MAX_PASSES, the text stays as it was.
+    rounds = list(first.plan.rounds)
+    withheld, notes = list(first.withheld), list(first.notes)
+    current = first.repaired
+    for _ in range(MAX_PASSES - 1):
+        d = _diagnose_once(current, min_confidence)
+        if not d.changed:
+            return Diagnosis(text, current, RepairPlan(tuple(rounds)), tuple(withheld),
+                             d.damage, tuple(notes))
+        rounds.extend(d.plan.rounds)
+        notes.extend(d.notes)
+        current = d.repaired
+    return Diagnosis(text, text, RepairPlan(), tuple(first.withheld), find_damage(text),
+                     tuple(first.notes) + (f"no stable repair in {MAX_PASSES} passes "
+                                           f"(each repaired the last one's output): left as is",))
+
+
+#: Passes of diagnose() over its own output before it gives up (see above).
+MAX_PASSES = 3
+
+
+def _diagnose_once(text: str, min_confidence: float) -> Diagnosis:
+    """One pass of :func:`diagnose` (its rounds of search, ftfy's path,
+    damage)."""
     kinds = signatures(text)
     if not kinds:
         # no sign of mojibake (see luanma.fastpath): no model, no search
