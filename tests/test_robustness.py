@@ -181,7 +181,7 @@ def test_repair_bytes_non_bytes_is_a_type_error(arg) -> None:
         repair_bytes(arg)
 
 
-@_ci(80)
+@_ci(40)
 @given(st.one_of(st.binary(max_size=120),
                  st.lists(st.sampled_from([b"?", b"\x00", b"\xff", b"\xe4\xb8",
                                            "中".encode("gbk"), "中".encode("utf-8"),
@@ -417,3 +417,10 @@ def test_bug_idempotent_big5_marks() -> None:
                    "from mid-character)")
 def test_bug_span_layer_does_not_explain_it() -> None:
     rp.check_all("\x81«ç‰¹ã\x81«")
+
+
+@pytest.mark.xfail(strict=True, reason="a span's layer does not explain it, and the repair is "
+                   "wrong: '¤Ë¤â¤Ê¤ê¤Þ' (GBK 'にもなりま' shown as CP1252) -> 'にもなり引' labelled "
+                   "'gbk -> big5 | big5 -> cp1252', which garbles 'にもなり引' into '¤Ë¤â¤Ê¤êÒý'")
+def test_bug_two_layer_span_rewrites_its_last_character() -> None:
+    rp.check_all("¤Ë¤â¤Ê¤ê¤Þ")
