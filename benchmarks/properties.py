@@ -10,7 +10,8 @@ checked against every property, each on its own (one property failing does
 not hide another).  A sample of the inputs is then repaired again in fresh
 processes under other PYTHONHASHSEED values and compared.  Prints a table
 property -> inputs checked -> failures; exits 1 if any property failed.
-Failing inputs (the shortest few per property) go to --failures as JSON.
+Failing inputs (the shortest few per property) go to --failures as JSON
+(each a Python repr: ast.literal_eval reads it back exactly).
 Runs in one process (plus the short determinism subprocesses).
 """
 
@@ -36,22 +37,17 @@ import robust_props as rp  # noqa: E402
 SHARES = {"unicode": 0.40, "surrogateescape": 0.15, "hostile-mix": 0.235,
           "corpus-garbled": 0.20, "adversarial": 0.015}
 
-_CHILD = r"""
-import json, sys
-from luanma import repair_and_explain
-texts = json.load(sys.stdin)
-json.dump([[o, p.to_json()] for o, p in map(repair_and_explain, texts)], sys.stdout)
-"""
-
-
 def across_processes(texts: list[str], hashseeds: list[str]) -> tuple[int, list[str]]:
     """Repair ``texts`` here and in a fresh process per hash seed; returns
-    (comparisons, inputs whose results differ)."""
-    here = [[o, p.to_json()] for o, p in map(rp.repair_and_explain, texts)]
+    (comparisons, inputs whose results differ).  Texts travel as hex of
+    their UTF-8 with lone surrogates kept (JSON would merge a lone high and
+    a lone low surrogate into one character)."""
+    here = rp.packed_results(texts)
     bad: set[str] = set()
     for hs in hashseeds:
         env = dict(os.environ, PYTHONHASHSEED=hs)
-        proc = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(texts),
+        proc = subprocess.run([sys.executable, "-c", rp.CHILD],
+                              input=json.dumps([rp.pack(t) for t in texts]),
                               capture_output=True, text=True, env=env, check=True)
         there = json.loads(proc.stdout)
         bad.update(t for t, a, b in zip(texts, here, there) if a != b)
@@ -127,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
         table(checked, failed, per_source, time.perf_counter() - t_all)
         if args.failures:
-            args.failures.write_text(json.dumps(examples, ensure_ascii=True, indent=1))
+            write_failures(args.failures, examples)
 
     seeds = [s for s in args.hashseeds.split(",") if s]
     t0 = time.perf_counter()
@@ -139,8 +135,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.perf_counter() - t0:.0f} s", flush=True)
     table(checked, failed, per_source, time.perf_counter() - t_all)
     if args.failures:
-        args.failures.write_text(json.dumps(examples, ensure_ascii=True, indent=1))
+        write_failures(args.failures, examples)
     return 1 if sum(failed.values()) else 0
+
+
+def write_failures(path: Path, examples: dict[str, list[str]]) -> None:
+    """Failing inputs as ``repr`` strings (``ast.literal_eval`` reads them
+    back exactly, lone surrogates included)."""
+    path.write_text(json.dumps({k: [repr(t) for t in v] for k, v in examples.items()},
+                               ensure_ascii=True, indent=1))
 
 
 def table(checked: Counter[str], failed: Counter[str],

@@ -378,5 +378,28 @@ def seeded_inputs(n: int, seed: int = 0) -> list[str]:
     return out[:n]
 
 
-def as_json(results: list[tuple[str, RepairPlan]]) -> str:
-    return json.dumps([[o, p.to_json()] for o, p in results])
+def pack(text: str) -> str:
+    """``text`` as hex of its UTF-8 with lone surrogates kept
+    (``surrogatepass``).  JSON is not lossless here: a lone high surrogate
+    followed by a lone low one is written as a pair of escapes that reads
+    back as one astral character."""
+    return text.encode("utf-8", "surrogatepass").hex()
+
+
+def unpack(data: str) -> str:
+    return bytes.fromhex(data).decode("utf-8", "surrogatepass")
+
+
+#: a child process's program: packed texts on stdin -> packed (output, plan JSON) on stdout
+CHILD = (
+    "import json, sys\n"
+    "from luanma import repair_and_explain\n"
+    "def pack(t): return t.encode('utf-8', 'surrogatepass').hex()\n"
+    "texts = [bytes.fromhex(h).decode('utf-8', 'surrogatepass') for h in json.load(sys.stdin)]\n"
+    "json.dump([[pack(o), pack(p.to_json())] for o, p in map(repair_and_explain, texts)], sys.stdout)\n"
+)
+
+
+def packed_results(texts: list[str]) -> list[list[str]]:
+    """What CHILD prints, computed in this process."""
+    return [[pack(o), pack(p.to_json())] for o, p in map(repair_and_explain, texts)]

@@ -201,14 +201,6 @@ def test_repair_bytes_takes_any_bytes(data: bytes) -> None:
 
 # ------------------------------------------------------------ processes and threads
 
-_CHILD = textwrap.dedent(r"""
-    import json, sys
-    from luanma import repair_and_explain
-    texts = json.load(sys.stdin)
-    json.dump([[o, p.to_json()] for o, p in map(repair_and_explain, texts)], sys.stdout)
-""")
-
-
 def _child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ, **extra)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
@@ -221,14 +213,16 @@ def _quick(n: int, seed: int) -> list[str]:
 
 
 def _here(texts: list[str]) -> list[list[str]]:
-    return [[o, p.to_json()] for o, p in map(repair_and_explain, texts)]
+    return rp.packed_results(texts)
 
 
 def test_deterministic_across_processes_and_hash_seeds() -> None:
-    texts = _quick(30, 0)
+    # (adjacent lone surrogates: JSON would turn them into one character)
+    texts = _quick(30, 0) + ["\udbff\udcff\x16勸\udcff", "\ud800\udfff中"]
     here = _here(texts)
     for seed in ("0", "271828"):
-        proc = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(texts),
+        proc = subprocess.run([sys.executable, "-c", rp.CHILD],
+                              input=json.dumps([rp.pack(t) for t in texts]),
                               capture_output=True, text=True, env=_child_env(PYTHONHASHSEED=seed),
                               check=True, timeout=300)
         there = json.loads(proc.stdout)
@@ -239,7 +233,8 @@ def test_deterministic_across_processes_and_hash_seeds() -> None:
 _THREADS = textwrap.dedent(r"""
     import json, sys, threading, random
     import luanma, luanma.model
-    texts = json.load(sys.stdin)
+    texts = [bytes.fromhex(h).decode("utf-8", "surrogatepass") for h in json.load(sys.stdin)]
+    pack = lambda t: t.encode("utf-8", "surrogatepass").hex()
     loaded_before = getattr(luanma.model, "_MODEL", None) is not None
     barrier = threading.Barrier(8)
     results, errors = {}, []
@@ -254,7 +249,7 @@ _THREADS = textwrap.dedent(r"""
     threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
     for t in threads: t.start()
     for t in threads: t.join()
-    out = [[[results[k][i][0], results[k][i][1].to_json()] for i in range(len(texts))]
+    out = [[[pack(results[k][i][0]), pack(results[k][i][1].to_json())] for i in range(len(texts))]
            for k in sorted(results)]
     json.dump({"loaded_before": loaded_before, "errors": errors, "out": out}, sys.stdout)
 """)
@@ -262,7 +257,7 @@ _THREADS = textwrap.dedent(r"""
 
 def test_threads_race_to_load_the_model() -> None:
     texts = _quick(12, 5)
-    proc = subprocess.run([sys.executable, "-c", _THREADS], input=json.dumps(texts),
+    proc = subprocess.run([sys.executable, "-c", _THREADS], input=json.dumps([rp.pack(t) for t in texts]),
                           capture_output=True, text=True, env=_child_env(), check=True, timeout=300)
     got = json.loads(proc.stdout)
     assert not got["loaded_before"], "the model was loaded before the threads started"
@@ -277,10 +272,10 @@ _POOL = textwrap.dedent(r"""
     import json, sys, multiprocessing as mp
     import luanma
     if __name__ == "__main__":
-        texts = json.load(sys.stdin)
+        texts = [bytes.fromhex(h).decode("utf-8", "surrogatepass") for h in json.load(sys.stdin)]
         with mp.get_context(sys.argv[1]).Pool(2) as pool:    # before the model is loaded here
             out = pool.map(luanma.repair, texts, chunksize=3)
-        json.dump(out, sys.stdout)
+        json.dump([t.encode("utf-8", "surrogatepass").hex() for t in out], sys.stdout)
 """)
 
 
@@ -293,9 +288,10 @@ def test_worker_processes(method: str, tmp_path: Path) -> None:
     # a pool started from a fresh interpreter (nothing loaded yet)...
     script = tmp_path / "pool.py"
     script.write_text(_POOL)
-    proc = subprocess.run([sys.executable, str(script), method], input=json.dumps(texts),
+    proc = subprocess.run([sys.executable, str(script), method],
+                          input=json.dumps([rp.pack(t) for t in texts]),
                           capture_output=True, text=True, env=_child_env(), check=True, timeout=300)
-    assert json.loads(proc.stdout) == want
+    assert [rp.unpack(h) for h in json.loads(proc.stdout)] == want
     # ...and from this one, where the model and caches are loaded (fork copies them)
     if method == "fork":
         with multiprocessing.get_context("fork").Pool(2) as pool:
