@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import json
 import os
 import random
 import shutil
@@ -68,30 +67,11 @@ if str(SRC) not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(SRC)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
 
-from luanma import corrupt, repair_many
+from luanma import repair_many  # noqa: E402
 
-CORPUS = ROOT / "corpus"
-LANGS = ("zh-Hans", "zh-Hant", "ja", "ko", "mixed")
-KINDS = ("clean", "whole-lossless", "whole-lossy", "span-lossless", "span-lossy")
-#: etl.py's default: 97% clean, 3% garbled.
-MIX = "clean=0.97,whole-lossless=0.01,whole-lossy=0.005,span-lossless=0.01,span-lossy=0.005"
-#: Plans per language (etl.py's PLANS), as real software garbles that language.
-PLANS = {
-    "lossless": {
-        "zh-Hans": ("utf-8 -> gbk", "gbk -> latin-1", "utf-8 -> cp1252:c1"),
-        "zh-Hant": ("utf-8 -> gbk", "big5 -> latin-1", "utf-8 -> cp1252:c1"),
-        "ja": ("utf-8 -> shift_jis", "shift_jis -> latin-1", "utf-8 -> cp1252:c1"),
-        "ko": ("utf-8 -> cp949", "euc_kr -> latin-1", "utf-8 -> cp1252:c1"),
-        "mixed": ("utf-8 -> gbk", "gbk -> latin-1", "utf-8 -> cp1252:c1"),
-    },
-    "lossy": {
-        "zh-Hans": ("utf-8 -> gbk:win",),
-        "zh-Hant": ("utf-8 -> big5:win",),
-        "ja": ("utf-8 -> shift_jis:win",),
-        "ko": ("utf-8 -> cp949:win",),
-        "mixed": ("utf-8 -> gbk:win",),
-    },
-}
+# the record mix, its plans and its parser are etl.py's (one definition)
+from etl import KINDS, MIX, PLANS, load_corpus, make_variant, parse_mix  # noqa: E402,F401
+
 ENGINES = ("inprocess", "inprocess2", "spark", "dask")
 
 
@@ -99,58 +79,10 @@ ENGINES = ("inprocess", "inprocess2", "spark", "dask")
 # Records
 # --------------------------------------------------------------------------
 
-def parse_mix(spec: str) -> dict[str, float]:
-    mix = dict.fromkeys(KINDS, 0.0)
-    for part in spec.split(","):
-        kind, _, share = part.partition("=")
-        if kind.strip() not in mix:
-            raise SystemExit(f"--mix: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
-        mix[kind.strip()] = float(share)
-    total = sum(mix.values())
-    if total <= 0 or any(v < 0 for v in mix.values()):
-        raise SystemExit("--mix: shares must be >= 0 and not all 0")
-    return {k: v / total for k, v in mix.items()}
-
-
-def _garble(text: str, plans: tuple[str, ...], lossy: bool, rng: random.Random) -> str | None:
-    for plan in rng.sample(plans, len(plans)):
-        try:
-            c = corrupt(text, plan)
-        except Exception:  # noqa: BLE001, S112 - this text cannot take that plan
-            continue
-        if c.text != text and c.lossy == lossy:
-            return c.text
-    return None
-
-
-def _variant(rec: dict, kind: str, rng: random.Random) -> str | None:
-    if kind == "clean":
-        return rec["text"]
-    where, _, loss = kind.partition("-")
-    plans = PLANS[loss][rec["lang"]]
-    text = rec["text"]
-    if where == "whole":
-        return _garble(text, plans, loss == "lossy", rng)
-    for _ in range(4):
-        if len(text) < 12:
-            return None
-        a = rng.randrange(0, len(text) - 8)
-        b = min(len(text), a + rng.randint(4, 20))
-        if sum(not c.isascii() for c in text[a:b]) < 2:
-            continue
-        got = _garble(text[a:b], plans, loss == "lossy", rng)
-        if got is not None:
-            return text[:a] + got + text[b:]
-    return None
-
-
 def build(rows: int, mix: dict[str, float], seed: int) -> tuple[list[str], Counter]:
     """``rows`` distinct texts in the mix, and the count of each kind."""
     rng = random.Random(seed)
-    corpus = []
-    for lang in LANGS:
-        with (CORPUS / f"{lang}.jsonl").open(encoding="utf-8") as fh:
-            corpus.extend(json.loads(line) for line in fh if line.strip())
+    corpus = load_corpus()
     kinds = [k for k in KINDS if mix[k] > 0]
     weights = [mix[k] for k in kinds]
     cache: dict[tuple[str, int], str | None] = {}
@@ -160,7 +92,8 @@ def build(rows: int, mix: dict[str, float], seed: int) -> tuple[list[str], Count
         while True:
             i = rng.randrange(len(corpus))
             if (kind, i) not in cache:
-                cache[(kind, i)] = _variant(corpus[i], kind, rng)
+                got = make_variant(corpus[i], kind, rng)
+                cache[(kind, i)] = got[0] if got is not None else None
             if cache[(kind, i)] is not None:
                 break
         texts.append(f"{cache[(kind, i)]} #{n}")
