@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .repair import Diagnosis
-from .spark import (
+from .columns import (
     DIAGNOSIS_FIELDS,
     RowRepairError,
     check_errors,
@@ -113,9 +113,11 @@ def _repair_part(part: Any, column: str, id_values: Any, errors: str, func: Any,
 
     if id_values is None:
         index = part.index
-        row_id = lambda i: f"index {plain(index[i])!r} of partition {number}"
+        def row_id(i: int) -> str:
+            return f"index {plain(index[i])!r} of partition {number}"
     else:
-        row_id = lambda i: f"{id_values.name}={plain(id_values.iloc[i])!r}"
+        def row_id(i: int) -> str:
+            return f"{id_values.name}={plain(id_values.iloc[i])!r}"
     values = part.astype(object).tolist() if isinstance(part.dtype, pd.CategoricalDtype) \
         else part.tolist()
     out = repair_values(values, row_id, column=column, errors=errors, func=func,
@@ -223,9 +225,11 @@ def _repair_bag_part(items: Iterable[Any], numbers: Iterable[int], key: str | No
     else:
         values = [item.get(key) for item in items]
     if id is not None:
-        row_id = lambda i: f"{id}={plain(items[i].get(id))!r}"
+        def row_id(i: int) -> str:
+            return f"{id}={plain(items[i].get(id))!r}"
     else:
-        row_id = lambda i: f"#{i} of partition {number}"
+        def row_id(i: int) -> str:
+            return f"#{i} of partition {number}"
     column = key if key is not None else "item"
     out = repair_values(values, row_id, column=column, errors=errors, func=func,
                         record=_record_on_cluster(column) if errors == "keep" else None,
