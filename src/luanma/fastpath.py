@@ -276,12 +276,16 @@ _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 #: The kinds of signature :func:`signatures` reports.
 MARKS, FTFY, LATIN, UTF8, LEGACY = "marks", "ftfy", "latin", "utf8", "legacy"
+#: A cut double-byte stream (:mod:`luanma.misaligned`): a mark, then two
+#: non-ASCII characters, or folded punctuation and one.
+SHIFTED = "shifted"
+_SHIFTED = re.compile(r"[?\ufffd](?:[!-/:;<=>?][^\x00-\x7f]|[^\x00-\x7f]{2})")
 
 
 def signatures(text: str) -> frozenset[str]:
     """Which signatures of mojibake ``text`` shows (see the module doc):
     ``"marks"``, ``"ftfy"`` (ftfy's badness test), ``"latin"``, ``"utf8"``,
-    ``"legacy"``.  Empty for text to leave as it is.  The search only tries
+    ``"legacy"``, ``"shifted"``.  Empty for text to leave as it is.  The search only tries
     the chains whose signature is present (``luanma.detect.gated``).
 
     >>> sorted(signatures("Sego 鍥炬爣")), sorted(signatures("C鐩?50G")), signatures("中文?")
@@ -291,10 +295,12 @@ def signatures(text: str) -> frozenset[str]:
         return frozenset()      # diagnose() returns ASCII as it is
     found = set()
     tables = _tables()
-    if _MARK_CHARS.search(text) is not None and (
-            _DAMAGE.search(text) is not None
-            or any(c not in tables.frequent for m in _QMARK.finditer(text) for c in m.group(1) or m.group(2))):
-        found.add(MARKS)
+    if _MARK_CHARS.search(text) is not None:
+        if _DAMAGE.search(text) is not None or any(
+                c not in tables.frequent for m in _QMARK.finditer(text) for c in m.group(1) or m.group(2)):
+            found.add(MARKS)
+        if _SHIFTED.search(text) is not None:
+            found.add(SHIFTED)
     if _PAIR.search(text) is None:
         # isolated non-ASCII characters: exact (the module doc, part 2), and
         # any '?' after one may complete a seed

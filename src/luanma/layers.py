@@ -36,7 +36,7 @@ from .variants import (
 )
 
 __all__ = [
-    "Layer", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike",
+    "Layer", "Cut", "Fold", "Step", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike",
     "CJK_ENCODINGS", "WRONG_DECODERS_FOR_UTF8", "WRONG_DECODERS_FOR_LEGACY",
     "supported_layers",
 ]
@@ -172,6 +172,99 @@ class Layer:
                                  self.decoding) from None
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A double-byte stream cut in two: the first byte of the text's bytes
+    came out as '?', and the rest was decoded from the second byte on, one
+    byte out of step (with ``decoding``), until an ASCII byte brought the
+    decoder back in step.  A character split at a buffer or chunk boundary
+    does this (the issue's "misaligned streams").
+
+    >>> str(Cut("gb18030:win")), Cut("gb18030:win").apply("。“這")[0]
+    ('cut:gb18030:win', '?！斑@')
+    """
+
+    decoding: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decoding", get_variant(self.decoding).name)
+
+    def __str__(self) -> str:
+        return f"cut:{self.decoding}"
+
+    @property
+    def encoding(self) -> str:
+        return get_variant(self.decoding).codec
+
+    @property
+    def lossless(self) -> bool:
+        return False
+
+    def apply(self, text: str) -> tuple[str, tuple[Loss, ...]]:
+        data = encode(text, self.encoding)
+        if not data:
+            return text, ()
+        decoded = decode(data[1:], self.decoding)
+        return "?" + decoded.text, (Loss(0, data[:1], "?", "cut"),) + tuple(
+            Loss(x.offset + 1, x.lost, x.replacement, x.kind) for x in decoded.losses)
+
+    def undo(self, text: str) -> str:
+        raise LossyTextError(text, 0, str(self))
+
+
+#: Width folding: full-width ASCII forms (U+FF01-FF5E) to ASCII, as NFKC and
+#: "normalise punctuation" cleaners do after the damage is done.
+_FOLD_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+#: The folds a plan can name, as str.translate tables.
+FOLDS: dict[str, dict[int, int]] = {"width": _FOLD_WIDTH}
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Text normalised after it was garbled (``fold:width``: full-width ASCII
+    forms became ASCII).  Not invertible: an ASCII '!' may always have been one.
+
+    >>> Fold("width").apply("?！斑@")[0]
+    '?!斑@'
+    """
+
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in FOLDS:
+            raise PlanSyntaxError(f"unknown fold {self.kind!r}; known: {', '.join(FOLDS)}")
+
+    def __str__(self) -> str:
+        return f"fold:{self.kind}"
+
+    @property
+    def lossless(self) -> bool:
+        return False
+
+    def apply(self, text: str) -> tuple[str, tuple[Loss, ...]]:
+        out = text.translate(FOLDS[self.kind])
+        return out, (() if out == text else (Loss(-1, b"", "", "folded"),))
+
+    def undo(self, text: str) -> str:
+        raise LossyTextError(text, 0, str(self))
+
+
+#: One step of a plan: a wrong round trip, a stream cut, or a fold.
+Step = Union[Layer, Cut, Fold]
+_STEP_PREFIX = re.compile(r"^(cut|fold):(.+)$")
+
+
+def _parse_step(part: str) -> Step:
+    m = _STEP_PREFIX.match(part)
+    if m is not None and "->" not in part:
+        return Cut(m.group(2)) if m.group(1) == "cut" else Fold(m.group(2))
+    sides = _ARROW.split(part)
+    if len(sides) != 2 or not all(sides):
+        raise PlanSyntaxError(f"layer {part!r} is not 'encoding -> decoding', 'cut:DECODER' "
+                              f"or 'fold:KIND'")
+    return Layer(sides[0], sides[1])
+
+
 def _first_difference(a: bytes, b: bytes) -> int:
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
@@ -211,7 +304,7 @@ _ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
 class Plan:
     """An ordered chain of layers (first applied first)."""
 
-    layers: tuple[Layer, ...]
+    layers: tuple[Step, ...]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -231,8 +324,10 @@ class Plan:
             return cls.parse(layers)
         out = []
         for item in layers:
-            if isinstance(item, Layer):
+            if isinstance(item, (Layer, Cut, Fold)):
                 out.append(item)
+            elif isinstance(item, str):
+                out.append(_parse_step(item.strip()))
             elif isinstance(item, (list, tuple)) and len(item) == 2:
                 out.append(Layer(str(item[0]), str(item[1])))
             else:
@@ -241,23 +336,24 @@ class Plan:
 
     @classmethod
     def parse(cls, text: str) -> Plan:
-        """Parse the printed form ``"enc -> dec | enc -> dec"``."""
+        """Parse the printed form ``"enc -> dec | enc -> dec"`` (steps may
+        also be ``cut:DECODER`` and ``fold:KIND``).
+
+        >>> str(Plan.parse("cut:gb18030:win | fold:width"))
+        'cut:gb18030:win | fold:width'
+        """
         if not isinstance(text, str) or not text.strip():
             raise PlanSyntaxError(f"empty or non-text plan: {text!r}")
-        layers = []
-        for part in _LAYER_SPLIT.split(text.strip()):
-            sides = _ARROW.split(part)
-            if len(sides) != 2 or not all(sides):
-                raise PlanSyntaxError(f"layer {part!r} is not 'encoding -> decoding'")
-            layers.append(Layer(sides[0], sides[1]))
-        return cls(tuple(layers))
+        return cls(tuple(_parse_step(part) for part in _LAYER_SPLIT.split(text.strip())))
 
     def __str__(self) -> str:
         return " | ".join(map(str, self.layers))
 
     def to_json(self) -> str:
-        """JSON form: a list of ``[encoding, decoding]`` pairs."""
-        return json.dumps([[layer.encoding, layer.decoding] for layer in self.layers])
+        """JSON form: a list of ``[encoding, decoding]`` pairs (a cut or a
+        fold as its printed string)."""
+        return json.dumps([[layer.encoding, layer.decoding] if isinstance(layer, Layer)
+                           else str(layer) for layer in self.layers])
 
     @classmethod
     def from_json(cls, data: str) -> Plan:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .errors import PlanSyntaxError
-from .fastpath import FTFY, signatures
+from .fastpath import FTFY, SHIFTED, signatures
+from .misaligned import find_shifted
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
            "SpanFix", "RepairPlan", "MIN_CONFIDENCE", "MIN_GUESS_CONFIDENCE"]
@@ -259,13 +260,21 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
 MAX_PASSES = 3
 
 
-def _diagnose_once(text: str, min_confidence: float) -> Diagnosis:
-    """One pass of :func:`diagnose` (its rounds of search, ftfy's path,
-    damage)."""
+def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Diagnosis:
+    """One pass of :func:`diagnose` (cut streams put back in step, then its
+    rounds of search, ftfy's path, damage)."""
     kinds = signatures(text)
     if not kinds:
         # no sign of mojibake (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
+    if shifted and SHIFTED in kinds:
+        # first: a shifted run read as it stands looks like mojibake of
+        # any chain, and the search would "repair" it under the wrong one
+        fixes, notes = _shift_round(text)
+        if fixes:
+            rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False)
+            return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
+                             rest.withheld, rest.damage, tuple(notes) + rest.notes)
     rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
@@ -294,6 +303,25 @@ def _diagnose_once(text: str, min_confidence: float) -> Diagnosis:
         notes.append(f"{d.kind} at [{d.start}:{d.end}] {d.text!r}: the bytes are lost, left as is")
     return Diagnosis(text, current if rounds else text, RepairPlan(tuple(rounds)),
                      tuple(withheld), damage, tuple(notes))
+
+
+def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
+    """Edits for the cut streams of :func:`luanma.misaligned.find_shifted`,
+    and notes for the characters left as U+FFFD."""
+    fixes, notes = [], []
+    for s in find_shifted(text):
+        confidence = 1.0 / (1.0 + 10.0 ** (-min(s.gain, 50.0)))
+        for g in s.guesses:
+            if not g.lost:
+                confidence *= g.confidence
+        fixes.append(SpanFix(s.start, s.end, s.plan, s.garbled, s.repaired, round(confidence, 4),
+                             tuple(g.index for g in s.guesses if not g.lost),
+                             tuple(g.index for g in s.guesses if g.lost)))
+        notes.extend(f"lost character at [{s.start}:{s.end}] {s.garbled!r}, position {g.index} "
+                     f"of the repair: left as U+FFFD (best guess {g.char!r} at {g.confidence:.2f}, "
+                     f"also {', '.join(map(repr, g.alternatives)) or 'nothing else'})"
+                     for g in s.guesses if g.lost)
+    return tuple(fixes), notes
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")

@@ -1,0 +1,140 @@
+"""Misaligned double-byte streams (issue 4, items 2 and 3): a character cut
+at a chunk boundary, the run decoded one byte out of step after it, and
+full-width punctuation folded to ASCII afterwards.
+
+The seed page's spans come from corpus/specimens/seed-page.expected.json
+(written from the specimen's notes, not from luanma's output); the other
+cases are made from corpus lines by the mechanism itself (encode, lose the
+cut character's first byte to '?', decode the rest with the Windows
+decoder), and are checked against their originals.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+import luanma
+from luanma import corrupt, diagnose, repair
+from luanma.layers import Cut, Fold, Plan
+from luanma.variants import decode
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECIMENS = ROOT / "corpus" / "specimens"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import robust_props as rp  # noqa: E402
+
+
+def _seed() -> tuple[str, list[dict]]:
+    page = (SPECIMENS / "seed-page.txt").read_text(encoding="utf-8")
+    spans = json.loads((SPECIMENS / "seed-page.expected.json").read_text(encoding="utf-8"))["spans"]
+    return page, spans
+
+
+def test_seed_page_exact_spans_repaired_and_nothing_else_changed() -> None:
+    page, spans = _seed()
+    d = diagnose(page)
+    out = d.repaired
+    for s in spans:
+        at = s["offset"]
+        assert page[at:at + len(s["damaged"])] == s["damaged"]
+        if s["status"] == "exact":
+            assert s["damaged"] not in out and s["original"] in out, s
+    # every applied edit is one of the exact spans, put back in step
+    assert len(d.spans) == sum(s["status"] == "exact" for s in spans)
+    assert all(f.layer.startswith("cut:gb18030") for f in d.spans)
+    # outside the edits, the page is the same text
+    rebuilt = page
+    for f in sorted(d.spans, key=lambda f: -f.start):
+        rebuilt = rebuilt[:f.start] + f.repaired + rebuilt[f.end:]
+    assert rebuilt == out
+
+
+def test_seed_page_other_spans_no_worse() -> None:
+    page, spans = _seed()
+    out = repair(page)
+    for s in spans:
+        if s["status"] != "exact":
+            # inferred/partly/unexplained: left as they were, or made right
+            assert s["damaged"] in out or (s["original"] and s["original"] in out), s
+
+
+def test_cut_plan_prints_parses_and_reapplies() -> None:
+    plan = Plan.parse("cut:gb18030:win | fold:width")
+    assert plan.layers == (Cut("gb18030:win"), Fold("width"))
+    assert str(plan) == "cut:gb18030:win | fold:width"
+    assert Plan.from_json(plan.to_json()) == plan
+    assert corrupt("。“我更多想讓A", plan).text == "?!拔腋\ue3c1嘞胱孉"
+    with pytest.raises(luanma.LuanmaError):
+        plan.undo("?!斑@")
+
+
+def test_each_fix_explains_itself() -> None:
+    d = diagnose("持久戰(zhàn)?!斑@種由代理商")
+    (f,) = d.spans
+    assert (f.garbled, f.repaired) == ("?!斑@", "。“這")
+    assert corrupt(f.repaired, f.layer).text == f.garbled
+    rp.check_all("持久戰(zhàn)?!斑@種由代理商")
+
+
+def _cut(text: str, codec: str, decoder: str, rng: random.Random) -> str | None:
+    data = text.encode(codec)
+    starts, pos = [], 0
+    for i, ch in enumerate(text):
+        n = len(ch.encode(codec))
+        if n == 2 and i + 2 < len(text) and not text[i + 1].isascii() and not text[i + 2].isascii():
+            starts.append((i, pos))
+        pos += n
+    if not starts:
+        return None
+    i, at = rng.choice(starts)
+    return text[:i] + "?" + decode(data[at + 1:], decoder).text
+
+
+def _lines(lang: str) -> list[str]:
+    with (ROOT / "corpus" / f"{lang}.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh]
+
+
+def test_cut_gbk_lines_come_back_right_or_visibly_lost() -> None:
+    rng = random.Random(11)
+    texts = [t for t in _lines("zh-Hans") if 12 <= len(t) <= 200]
+    rng.shuffle(texts)
+    cases = right = wrong = 0
+    for text in texts:
+        try:
+            garbled = _cut(text, "gb18030", "gb18030:win", rng)
+        except UnicodeEncodeError:
+            continue
+        if garbled is None:
+            continue
+        cases += 1
+        out = repair(garbled)
+        ok = len(out) == len(text) and all(o == t or o == "\ufffd" for o, t in zip(out, text))
+        right += ok
+        wrong += out != garbled and not ok
+        if cases == 40:
+            break
+    # benchmarks/misaligned.py measured 86.7-93.3% right-or-lost and 4-7 of
+    # 60 changed wrongly on other seeds; these bounds leave room for chance
+    assert right >= 28, (right, cases)
+    assert wrong <= 8, (wrong, cases)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant", "ja", "ko"])
+def test_a_question_mark_before_cjk_stays(lang: str) -> None:
+    rng = random.Random(lang)
+    texts = [t for t in _lines(lang) if any(not c.isascii() for c in t)]
+    rng.shuffle(texts)
+    changed = []
+    for text in texts[:150]:
+        spots = [i for i, c in enumerate(text) if not c.isascii()]
+        i = rng.choice(spots)
+        marked = text[:i] + "?" + text[i:]
+        if repair(marked) != marked:
+            changed.append(marked)
+    assert changed == []
