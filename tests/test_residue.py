@@ -19,6 +19,8 @@ from pathlib import Path
 
 import opencc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import CORPUS, ROOT, shared_file
 from luanma import diagnose, find_residue, repair
@@ -182,6 +184,26 @@ def test_strip_refuses_annotations_of_another_text() -> None:
     found = find_residue("網(wǎng)易")
     with pytest.raises(ValueError):
         strip_annotations("易網(wǎng)", found)
+
+
+# -- any text ----------------------------------------------------------------
+
+#: pieces that make near-misses likely: converted and unconverted characters,
+#: both kinds of bracket, syllables with and without tones, spaces
+PIECES = st.sampled_from(["網", "頁", "長", "网", "中", "(", ")", "（", "）", "wǎng", "yè",
+                          "wang", "zhǎng", "cháng", "hǎo", "a\u030c", "Apple", " ", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_any_text_annotations_fit_and_strip_exactly(text: str) -> None:
+    found = find_residue(text)
+    for r in found:
+        assert text[r.start:r.end] == r.text and text[r.start - 1] == r.char
+        assert r.text[0] in "(（" and r.text[-1] in ")）"
+    out = strip_annotations(text, found)
+    assert len(out) == len(text) - sum(len(r.text) for r in found)
+    assert repair(text) == diagnose(text).plan.apply(text)      # reporting changes nothing
 
 
 # -- the command -------------------------------------------------------------
