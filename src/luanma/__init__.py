@@ -23,6 +23,7 @@ from .layers import Corruption, Layer, LayerLoss, Plan, corrupt
 from .bytes_io import BytesRepair, repair_bytes
 from .batch import repair_many
 from .repair import Diagnosis, RepairPlan, SpanFix, diagnose, repair, repair_and_explain
+from .residue import Residue, find_residue
 from .variants import Loss, decode, get_variant, reencode
 
 __version__ = "0.1.0"
@@ -37,6 +38,8 @@ __all__ = [
     "diagnose",
     "repair",
     "repair_and_explain",
+    "Residue",
+    "find_residue",
     "Corruption",
     "Layer",
     "LayerLoss",

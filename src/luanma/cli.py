@@ -9,6 +9,8 @@
     luanma --diff F                      unified diff of what would change
     luanma --explain F                   also print each span's plan to stderr
     luanma --jobs 4 F                    repair in 4 processes, streaming
+    luanma --strip-pinyin --script simplified F
+                                         also remove converter pinyin (網(wǎng)), convert to simplified
 
 Input is read as strict UTF-8 unless ``--encoding`` says otherwise
 (``auto`` detects it per file); output is always UTF-8.  Everything that is
@@ -35,6 +37,7 @@ from typing import IO
 from . import __version__
 from .batch import resolve_jobs, stop_pool, worker_pool
 from .records import Mode, records
+from .residue import script_config
 from .sinks import AtomicFile, Progress, UnifiedDiff
 
 __all__ = ["main"]
@@ -77,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="print a unified diff of what would change and exit 1 if "
                           "anything would; write no text")
     out.add_argument("--explain", action="store_true", help="print each span's plan to stderr")
+    clean = p.add_argument_group("opt-in cleaning of text that is not garbled (luanma.residue)")
+    clean.add_argument("--strip-pinyin", action="store_true",
+                       help="remove the pinyin a simplified-to-traditional converter wrote after "
+                            "characters, as in 網(wǎng)易 (only annotations that read their character)")
+    clean.add_argument("--script", default="keep", metavar="TO",
+                       help="convert the script with OpenCC after repairing: keep (default), "
+                            "simplified, traditional, or an OpenCC configuration (s2tw, tw2sp...)")
     run = p.add_argument_group("how")
     run.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="repair in N processes (0 = one per CPU; default 1)")
@@ -116,10 +126,15 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Mode]:
             codecs.lookup(args.encoding)
         except LookupError:
             p.error(f"unknown encoding {args.encoding!r}")
+    try:
+        script_config(args.script)
+    except ValueError as exc:
+        p.error(str(exc))
     kind = "jsonl" if args.jsonl else "csv" if args.csv else "text"
     fields = tuple(dict.fromkeys(tuple(f.split(".")) for f in args.field))
     mode = Mode(kind, fields, tuple(dict.fromkeys(args.column)), delimiter,
-                want_spans=args.check or args.explain)
+                want_spans=args.check or args.explain, strip_pinyin=args.strip_pinyin,
+                script=args.script)
     return args, mode
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .errors import PlanSyntaxError
 from .fastpath import FTFY, SHIFTED, signatures
 from .misaligned import find_shifted
+from .residue import Residue, clean, residue_note, script_config
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
            "SpanFix", "RepairPlan", "MIN_CONFIDENCE", "MIN_GUESS_CONFIDENCE"]
@@ -140,6 +141,9 @@ class Diagnosis:
     withheld: tuple[SpanRepair, ...] = ()
     damage: tuple[Damage, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    #: pinyin annotations (luanma.residue), at their places in the text after
+    #: the mojibake repair (``plan.apply(text)``), before any opt-in cleaning
+    residue: tuple[Residue, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -219,7 +223,35 @@ def _check_text(text: object) -> str:
     return text
 
 
-def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
+def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE, *,
+             strip_pinyin: bool = False, script: str = "keep") -> Diagnosis:
+    """Find mojibake spans, their repairs and damage (see
+    :func:`_diagnose_mojibake`), then script-conversion residue: pinyin
+    annotations such as ``網(wǎng)`` (``residue``, luanma.residue), which
+    are not garbled and stay unless asked.  Opt-in, after the mojibake
+    repair: ``strip_pinyin`` removes the annotations, ``script`` converts
+    the text with OpenCC ("simplified", "traditional", an OpenCC
+    configuration name, or "keep").
+
+    >>> d = diagnose("網(wǎng)易首頁(yè)")
+    >>> d.repaired, [r.reading for r in d.residue]
+    ('網(wǎng)易首頁(yè)', ['wǎng', 'yè'])
+    >>> diagnose("網(wǎng)易首頁(yè)", strip_pinyin=True, script="simplified").repaired
+    '网易首页'
+    """
+    config = script_config(script)          # a bad name fails before any work
+    d = _diagnose_mojibake(text, min_confidence)
+    out, found = clean(d.repaired, strip_pinyin=strip_pinyin, script=script)
+    if not found and config is None:
+        return d
+    note = residue_note(found, strip_pinyin)
+    if config is not None and out != d.repaired:
+        note = (note + "; " if note else "") + f"script converted with OpenCC {config}"
+    return replace(d, repaired=text if out == text else out, residue=found,
+                   notes=d.notes + ((note,) if note else ()))
+
+
+def _diagnose_mojibake(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
     """Find mojibake spans, their chains and repairs, and damage that cannot
     be undone.  A span is applied only if the odds that it is mojibake reach
     ``min_confidence``; the rest are reported in ``withheld`` and ``notes``.
@@ -444,10 +476,13 @@ def repair_and_explain(text: str) -> tuple[str, RepairPlan]:
     return d.repaired, d.plan
 
 
-def repair(text: str) -> str:
+def repair(text: str, *, strip_pinyin: bool = False, script: str = "keep") -> str:
     """Repair CJK mojibake in ``text``; correct text comes back as the same object.
+    ``strip_pinyin`` and ``script``: opt-in cleaning (see :func:`diagnose`).
 
     >>> repair("鐢辨湀瑕佸ソ")
     '由月要好'
+    >>> repair("網(wǎng)易首頁(yè)", strip_pinyin=True)
+    '網易首頁'
     """
-    return diagnose(text).repaired
+    return diagnose(text, strip_pinyin=strip_pinyin, script=script).repaired
