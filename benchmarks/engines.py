@@ -33,6 +33,7 @@ default mix, most of the time goes to the 0.5% whole-lossy rows.
 from __future__ import annotations
 
 import argparse
+import functools
 import atexit
 import os
 import random
@@ -240,19 +241,19 @@ def main(argv: list[str] | None = None) -> int:
                     spark, stop = start_spark(args.batch)
                     startup = time.perf_counter() - t
                     files = {spark_luanma_file(spark)}
-                    run = lambda spark=spark: run_spark(spark, folder)
+                    run = functools.partial(run_spark, spark, folder)
                     label = f"spark local[2] ({args.partitions} parts)"
                 elif engine == "dask":
                     t = time.perf_counter()
                     client, stop = start_dask()
                     startup = time.perf_counter() - t
                     files = set(client.run(lambda: __import__("luanma").__file__).values())
-                    run = lambda client=client: run_dask(client, folder)
+                    run = functools.partial(run_dask, client, folder)
                     label = f"dask 2 workers ({args.partitions} parts)"
                 else:
                     files = {sys.modules["luanma"].__file__}
                     jobs = 2 if engine == "inprocess2" else 1
-                    run = lambda jobs=jobs: run_inprocess(texts, jobs)
+                    run = functools.partial(run_inprocess, texts, jobs)
                     label = f"in-process repair_many jobs={jobs}"
                 if files != {str(SRC / "luanma" / "__init__.py")}:
                     raise SystemExit(f"{engine} imports luanma from {files}, not the snapshot {SRC}")
