@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 import luanma  # noqa: E402
 from accuracy import load_corpus  # noqa: E402
 from luanma.layers import FOLDS  # noqa: E402
-from luanma.variants import decode  # noqa: E402
 
 #: language -> the code page and the Windows decoder that read it
 CODE_PAGES = {"zh-Hans": ("gb18030", "gb18030:win"), "zh-Hant": ("cp950", "cp950:win"),
@@ -42,22 +41,19 @@ CODE_PAGES = {"zh-Hans": ("gb18030", "gb18030:win"), "zh-Hant": ("cp950", "cp950
 
 
 def cut(text: str, codec: str, decoder: str, rng: random.Random) -> str | None:
-    """``text`` with a stream cut inside one random double-byte character
-    that has at least two non-ASCII characters after it."""
+    """``text`` with its stream cut inside one random double-byte character
+    that has at least two non-ASCII characters after it: the plan step
+    ``cut:DECODER`` applied from there on."""
     try:
-        data = text.encode(codec)
+        sizes = [len(ch.encode(codec)) for ch in text]
     except UnicodeEncodeError:
         return None
-    starts, pos = [], 0
-    for i, ch in enumerate(text):
-        n = len(ch.encode(codec))
-        if n == 2 and i + 2 < len(text) and not text[i + 1].isascii() and not text[i + 2].isascii():
-            starts.append((i, pos))
-        pos += n
-    if not starts:
+    spots = [i for i in range(len(text) - 2)
+             if sizes[i] == 2 and not text[i + 1].isascii() and not text[i + 2].isascii()]
+    if not spots:
         return None
-    i, at = rng.choice(starts)
-    return text[:i] + "?" + decode(data[at + 1:], decoder).text
+    i = rng.choice(spots)
+    return text[:i] + luanma.corrupt(text[i:], f"cut:{decoder}").text
 
 
 def _marked(got: str, want: str) -> bool:
