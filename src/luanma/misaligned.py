@@ -121,7 +121,9 @@ def _pair_table(decoding: str, byte: int, lead: bool) -> tuple[str, ...]:
             ch = pair.decode(codec)
         except UnicodeDecodeError:
             continue
-        if len(ch) == 1 and ch.isprintable():
+        if len(ch) == 1 and ch.isprintable() and ch.encode(codec) == pair:
+            # (a character two codes decode to is written back with the
+            # other: it cannot have made these bytes)
             out.append(ch)
     return tuple(out)
 
