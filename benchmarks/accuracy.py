@@ -195,6 +195,46 @@ def short(texts: list[str], plan: str, n: int, rng: random.Random):
         yield r, g, None
 
 
+#: language -> the Windows decoder whose stream a cut throws out of step
+MISALIGNED = [("zh-Hans", "gb18030:win"), ("zh-Hant", "cp950:win"), ("ja", "cp932:win"),
+              ("ko", "cp949:win")]
+
+
+def cut_stream(text: str, decoder: str, rng: random.Random, min_run: int = 2) -> tuple[str, int] | None:
+    """``text`` with its stream cut inside a random two-byte character (its
+    first byte lost as '?', the rest decoded out of step: the plan step
+    ``cut:DECODER`` from there on), and the cut's index; only cuts whose
+    run of shifted characters is at least ``min_run`` long."""
+    codec = luanma.layers.Cut(decoder).encoding
+    try:
+        sizes = [len(ch.encode(codec)) for ch in text]
+    except UnicodeEncodeError:
+        return None
+    spots = [i for i in range(len(text) - min_run)
+             if sizes[i] == 2 and not text[i + 1:i + 1 + min_run].isascii()
+             and all(not c.isascii() for c in text[i + 1:i + 1 + min_run])]
+    if not spots:
+        return None
+    i = rng.choice(spots)
+    return text[:i] + corrupt(text[i:], f"cut:{decoder}").text, i
+
+
+def misaligned(texts: list[str], decoder: str, n: int, rng: random.Random, min_run: int = 6):
+    """Lines cut inside a two-byte character followed by >= min_run
+    non-ASCII ones; the cut character is the lost one."""
+    pool = [t for t in texts if 12 <= len(t) <= 400]
+    rng.shuffle(pool)
+    made = 0
+    for t in pool:
+        got = cut_stream(t, decoder, rng, min_run)
+        if got is None:
+            continue
+        yield t, got[0], {got[1]}
+        made += 1
+        if made >= n:
+            return
+
+
 def clean_row(name: str, texts: Iterable[str]) -> Row:
     """Clean texts: any change is a false positive (counted in 'worse')."""
     row = Row(name)
@@ -290,6 +330,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
         name = f"lossy {lang}: {plan}"
         if want(name):
             rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, True, enc=enc)))
+    for lang, decoder in MISALIGNED:
+        name = f"misaligned {lang}: cut:{decoder}, run >= 6"
+        if want(name):
+            rows.append(run_cases(name, misaligned(corpus[lang], decoder, args.n, rng)))
     if want("clean"):
         rows.extend(clean_rows(corpus, args.clean))
         rows.extend(clean_shared_row())

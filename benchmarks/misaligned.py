@@ -32,28 +32,16 @@ sys.path.insert(0, str(ROOT.parent / "src"))
 sys.path.insert(0, str(ROOT))
 
 import luanma  # noqa: E402
-from accuracy import load_corpus  # noqa: E402
+from accuracy import MISALIGNED, cut_stream, load_corpus  # noqa: E402
 from luanma.layers import FOLDS  # noqa: E402
 
-#: language -> the code page and the Windows decoder that read it
-CODE_PAGES = {"zh-Hans": ("gb18030", "gb18030:win"), "zh-Hant": ("cp950", "cp950:win"),
-              "ja": ("cp932", "cp932:win"), "ko": ("cp949", "cp949:win")}
 
 
-def cut(text: str, codec: str, decoder: str, rng: random.Random) -> str | None:
+def cut(text: str, decoder: str, rng: random.Random) -> str | None:
     """``text`` with its stream cut inside one random double-byte character
-    that has at least two non-ASCII characters after it: the plan step
-    ``cut:DECODER`` applied from there on."""
-    try:
-        sizes = [len(ch.encode(codec)) for ch in text]
-    except UnicodeEncodeError:
-        return None
-    spots = [i for i in range(len(text) - 2)
-             if sizes[i] == 2 and not text[i + 1].isascii() and not text[i + 2].isascii()]
-    if not spots:
-        return None
-    i = rng.choice(spots)
-    return text[:i] + luanma.corrupt(text[i:], f"cut:{decoder}").text
+    that has at least two non-ASCII characters after it."""
+    got = cut_stream(text, decoder, rng, 2)
+    return got[0] if got else None
 
 
 def _marked(got: str, want: str) -> bool:
@@ -65,7 +53,7 @@ def run(n: int, seed: int, fold: bool) -> list[tuple]:
     corpus = load_corpus()
     rows = []
     table = FOLDS["width"]
-    for lang, (codec, decoder) in CODE_PAGES.items():
+    for lang, decoder in MISALIGNED:
         rng = random.Random(f"{seed}-{lang}")
         texts = [t for t in corpus[lang] if 12 <= len(t) <= 400]
         rng.shuffle(texts)
@@ -73,7 +61,7 @@ def run(n: int, seed: int, fold: bool) -> list[tuple]:
         for text in texts:
             if cases >= n:
                 break
-            garbled = cut(text, codec, decoder, rng)
+            garbled = cut(text, decoder, rng)
             if garbled is None:
                 continue
             want = text
