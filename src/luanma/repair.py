@@ -283,28 +283,37 @@ def _by_lines(text: str, min_confidence: float) -> Diagnosis:
     (True, True)
     """
     lines = text.split("\n")
-    parts = [diagnose(line, min_confidence) for line in lines]
-    changed = any(p.changed for p in parts)
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    # (a line without a signature comes back as it is: no answer to build)
+    parts = {i: diagnose(line, min_confidence) for i, line in enumerate(lines) if signatures(line)}
+    planned = [i for i in sorted(parts) if parts[i].plan]
+    # each planned line as it stands before each of its rounds
+    states = {i: [lines[i]] + [RepairPlan(parts[i].plan.rounds[:r + 1]).apply(lines[i])
+                               for r in range(len(parts[i].plan.rounds))] for i in planned}
     rounds: list[tuple[SpanFix, ...]] = []
-    # each line as it stands before each round (lines without a plan stay)
-    states = [[line] + [RepairPlan(p.plan.rounds[:r + 1]).apply(line) for r in range(len(p.plan.rounds))]
-              if p.plan else [line] for line, p in zip(lines, parts)]
-    for r in range(max((len(p.plan.rounds) for p in parts), default=0)):
-        fixes, at = [], 0
-        for p, st in zip(parts, states):
-            if r < len(p.plan.rounds):
-                fixes.extend(replace(f, start=f.start + at, end=f.end + at) for f in p.plan.rounds[r])
-            at += len(st[min(r, len(st) - 1)]) + 1
+    for r in range(max((len(parts[i].plan.rounds) for i in planned), default=0)):
+        fixes, moved = [], 0        # moved: what the lines before gained in length
+        for i in planned:
+            at = starts[i] + moved
+            if r < len(parts[i].plan.rounds):
+                fixes.extend(replace(f, start=f.start + at, end=f.end + at) for f in parts[i].plan.rounds[r])
+            moved += len(states[i][min(r, len(states[i]) - 1)]) - len(lines[i])
         rounds.append(tuple(fixes))
     withheld, damage, notes = [], [], []
-    at = at_out = 0
-    for i, (line, p) in enumerate(zip(lines, parts)):
-        withheld.extend(replace(s, start=s.start + at, end=s.end + at) for s in p.withheld)
-        damage.extend(replace(d, start=d.start + at_out, end=d.end + at_out) for d in p.damage)
+    moved = 0
+    for i in sorted(parts):
+        p = parts[i]
+        withheld.extend(replace(s, start=s.start + starts[i], end=s.end + starts[i]) for s in p.withheld)
+        damage.extend(replace(d, start=d.start + starts[i] + moved, end=d.end + starts[i] + moved)
+                      for d in p.damage)
         notes.extend(f"line {i + 1}: {n}" for n in p.notes)
-        at += len(line) + 1
-        at_out += len(p.repaired) + 1
-    repaired = "\n".join(p.repaired for p in parts) if changed else text
+        moved += len(p.repaired) - len(lines[i])
+    changed = any(p.changed for p in parts.values())
+    repaired = "\n".join(parts[i].repaired if i in parts else line for i, line in enumerate(lines)) \
+        if changed else text
     return Diagnosis(text, repaired, RepairPlan(tuple(rounds)), tuple(withheld), tuple(damage), tuple(notes))
 
 
@@ -471,6 +480,7 @@ def repair(text: str) -> str:
     >>> repair("鐢辨湀瑕佸ソ")
     '由月要好'
     """
-    if type(text) is str and not signatures(text):
+    if type(text) is str and not (len(text) > LONG_TEXT and "\n" in text) and not signatures(text):
         return text         # what diagnose() would say, without building its answer
+    # (a long text is checked line by line in diagnose: no whole-text pass)
     return diagnose(text).repaired
