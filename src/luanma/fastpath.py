@@ -48,6 +48,14 @@ signatures, and clean CJK text almost never does:
 :func:`signatures` says which of these a text shows, and the search then
 tries only the chains that leave them (``luanma.detect.gated``).
 
+Cost: every test above starts from a character of some set (a mark, a
+Latin-looking character, one ftfy's pattern names, 銆銇..., a GBK/Big5
+counterpart, the first character of a code page's prefilter for 4), so
+clean text with none of them -- most clean CJK text -- is answered by one
+class scan (``_quiet``), plus CP949's prefilter where there is hangul and
+the '?' test where there is a '?'.  The answers are the same as the full
+tests' (``tests/test_fastpath.py`` compares them).
+
 The tables behind 4 and 5 are data (``data/gates.json``, built by
 ``tools/build_gates.py`` from the language model and Python's codecs).
 
