@@ -259,6 +259,82 @@ def test_cjk_punctuation_cannot_make_ftfy_bad():
             assert not is_bad("".join(t)), t
 
 
+def test_quiet_exit_agrees_with_the_full_tests(monkeypatch):
+    """The one-scan exit for clean text (``_quiet``) gives what the full
+    tests give, on clean, garbled and random text."""
+    import luanma.fastpath as fp
+
+    rng = random.Random(11)
+    texts = rng.sample(_records(), 400)
+    texts += [v for t in texts[:60] for v in variants(t, rng, per_plan=3)]
+    texts += [random_text(rng) for _ in range(1000)]
+    texts += ["뭐예요? 네", "这是什么?", "鐩?50G", "한국어 ????", "网站 ｶﾀｶﾅ", "表示 🎉"]
+    fast = [fp.signatures(t) for t in texts]
+    quiet = sum(1 for t in texts if not t.isascii() and _PAIR.search(t) and fp._quiet().search(t) is None)
+    monkeypatch.setattr(fp, "_quiet", lambda: None)
+    assert [fp.signatures(t) for t in texts] == fast
+    assert quiet > 300          # the exit is taken, not only skipped
+
+
+def test_cp932_prefilter_covers_every_cut():
+    """CP932's prefilter (gates.json, ``cp932_prefilter`` in
+    tools/build_gates.py) is present wherever signature 4 can fire under
+    CP932: every way CP932 can cut the bytes of two adjacent characters of
+    the ``decoded`` table (three-byte UTF-8 or an F0 9F emoji) holds one of
+    its alternatives.  Byte classes: E (E0..EF), F (F0), 9 (9F), N (other
+    80..BF), O (anything else)."""
+    gates = json.loads((Path(__file__).resolve().parents[1] / "src" / "luanma" / "data" / "gates.json")
+                       .read_text(encoding="utf-8"))
+    alts = [[set(chars) for chars in alt] for alt in gates["utf8_prefilter"]["cp932"]]
+
+    def byte_class(b: int) -> str:
+        return "E" if 0xE0 <= b <= 0xEF else "F" if b == 0xF0 else "9" if b == 0x9F \
+            else "N" if 0x80 <= b <= 0xBF else "O"
+
+    chars: dict[str, set[str]] = {}
+    for o in range(0x80, 0x110000):
+        if 0xD800 <= o < 0xE000:
+            continue
+        try:
+            b = chr(o).encode("cp932")
+        except UnicodeEncodeError:
+            continue
+        chars.setdefault("".join(map(byte_class, b)), set()).add(chr(o))
+    first = ["E" + a + b for a in "9N" for b in "9N"] + ["F9" + a + b for a in "9N" for b in "9N"]
+
+    def cuts(w: str) -> set[tuple[str, ...]]:
+        """The sequences of whole characters inside ``w``, for every start."""
+        out: set[tuple[str, ...]] = set()
+
+        def walk(p: int, acc: tuple[str, ...]) -> None:
+            if p >= len(w):
+                out.add(acc)
+                return
+            for s in chars:
+                k = min(len(s), len(w) - p)
+                if s[:k] == w[p:p + k]:
+                    if p + len(s) <= len(w):
+                        walk(p + len(s), acc + (s,))
+                    else:
+                        out.add(acc)            # the last one runs past the window
+        walk(0, ())
+        for k in (1, 2):                        # the first one began before it
+            if any(len(s) > k and s[-k:] == w[:k] for s in chars):
+                walk(k, ())
+        return out
+
+    def holds(cut: tuple[str, ...]) -> bool:
+        for alt in alts:
+            for i in range(len(cut) - len(alt) + 1):
+                if all(chars[cut[i + j]] <= alt[j] for j in range(len(alt))):
+                    return True
+        return False
+
+    for w in (a + b for a in first for b in first):
+        for cut in cuts(w):
+            assert holds(cut), (w, cut)
+
+
 @settings(max_examples=400)
 @given(st.text(st.one_of(st.sampled_from(MOJI), st.characters(max_codepoint=0x7F),
                          st.characters()), max_size=30))

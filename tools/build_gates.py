@@ -19,8 +19,10 @@ Two tables (see ``luanma.fastpath`` for how they are used):
     The same for the ``FREQUENT_TOP`` most frequent: a '?' beside anything
     else may be a decoder's mark for a cut character.
 ``utf8_prefilter``
-    Per two-byte code page, the character pair that must be present before
-    signature 4 is worth an encode (see ``utf8_prefilter``).
+    Per CJK code page, alternatives (each a sequence of character sets, one
+    character from each, adjacent) of which one must be present before
+    signature 4 is worth an encode (see ``utf8_prefilter`` and
+    ``cp932_prefilter``).
 ``legacy_pairs``
     For GBK shown as Big5 and Big5 shown as GBK: the characters the wrong
     decoder shows whose bytes, read with the true encoding, give a character
@@ -132,6 +134,50 @@ def utf8_prefilter(codecs: tuple[str, ...]) -> list[str]:
     return ["".join(sorted(b_chars)), "".join(sorted(c_chars))]
 
 
+def _byte_class(b: int) -> str:
+    """'L' for a UTF-8 lead byte of three or four (E0..F4), 'C' for a
+    continuation byte (80..BF), 'O' for any other."""
+    return "L" if 0xE0 <= b <= 0xF4 else "C" if 0x80 <= b <= 0xBF else "O"
+
+
+def encoded_classes(codec: str) -> dict[str, set[str]]:
+    """Every character ``codec`` encodes, by the classes of its bytes
+    ("LC": a lead then a continuation byte), as the fast path's
+    ``text.encode(codec)`` sees them."""
+    out: dict[str, set[str]] = {}
+    for o in range(0x80, 0x110000):
+        if 0xD800 <= o < 0xE000:
+            continue
+        try:
+            b = chr(o).encode(codec)
+        except UnicodeEncodeError:
+            continue
+        out.setdefault("".join(map(_byte_class, b)), set()).add(chr(o))
+    return out
+
+
+def cp932_prefilter() -> list[list[str]]:
+    """Alternatives for CP932, whose single-byte halfwidth katakana break the
+    pairing that ``utf8_prefilter`` relies on.
+
+    Two adjacent characters of the ``decoded`` table are, in UTF-8, ``L C C``
+    (three bytes) or ``F0 9F C C`` (an emoji), twice.  CP932 reads a byte
+    80..BF alone (U+0080, U+F8F0, halfwidth katakana: class "C") or as the
+    lead of a pair (81..9F), E0..F4 only as a lead, and its characters have
+    at most two bytes.  Cutting ``L C C L C C`` or ``L C C C L C C`` into
+    such characters, from an offset of 0 or 1, every way holds a "C"
+    character or an "LC" one -- except ``[. L] | C C | C L | C C``, which
+    needs a four-byte character first, i.e. an emoji, whose second byte,
+    now a lead, is 9F.  So a match of the signature-4 test implies one of
+    "C" or "LC", or a character led by 9F followed by a "CL" one.
+    (``tests/test_fastpath.py`` checks this by enumerating the cuts.)
+    """
+    cls = encoded_classes("cp932")
+    lead9f = {c for c in cls.get("CC", ()) if c.encode("cp932")[0] == 0x9F}
+    return [["".join(sorted(cls.get("C", set()) | cls.get("LC", set())))],
+            ["".join(sorted(lead9f)), "".join(sorted(cls.get("CL", set())))]]
+
+
 def build() -> str:
     data = {
         "about": "built by tools/build_gates.py from charlm.bin and Python's codecs",
@@ -141,7 +187,8 @@ def build() -> str:
         "frequent": decoded_table(FREQUENT_TOP),
         "frequent_top": FREQUENT_TOP,
         "legacy_pairs": {f"{t} -> {s}": legacy_table(t, s) for t, s in LEGACY_PAIRS},
-        "utf8_prefilter": {name: utf8_prefilter(codecs) for name, codecs in PAIRED_CODECS.items()},
+        "utf8_prefilter": {**{name: [utf8_prefilter(codecs)] for name, codecs in PAIRED_CODECS.items()},
+                           "cp932": cp932_prefilter()},
     }
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 

@@ -48,6 +48,14 @@ signatures, and clean CJK text almost never does:
 :func:`signatures` says which of these a text shows, and the search then
 tries only the chains that leave them (``luanma.detect.gated``).
 
+Cost: every test above starts from a character of some set (a mark, a
+Latin-looking character, one ftfy's pattern names, 銆銇..., a GBK/Big5
+counterpart, the first character of a code page's prefilter for 4), so
+clean text with none of them -- most clean CJK text -- is answered by one
+class scan (``_quiet``), plus CP949's prefilter where there is hangul and
+the '?' test where there is a '?'.  The answers are the same as the full
+tests' (``tests/test_fastpath.py`` compares them).
+
 The tables behind 4 and 5 are data (``data/gates.json``, built by
 ``tools/build_gates.py`` from the language model and Python's codecs).
 
@@ -82,7 +90,8 @@ _DAMAGE = re.compile(r"\ufffd|\?{4}|锟斤|斤拷|烫{3}|屯{3}")
 #: "?뚮줎"); a '?' inside a run of mojibake made of frequent ones shows
 #: signature 4 anyway.
 _QMARK = re.compile(r"([^\x00-\x7f]{1,2})\?|\?([^\x00-\x7f]{1,2})")
-_MARK_CHARS = re.compile("[\ufffd?锟斤烫屯]")
+_MARK_SET = "\ufffd?锟斤烫屯"
+_MARK_CHARS = re.compile("[%s]" % re.escape(_MARK_SET))
 
 _PAIR = re.compile(r"[^\x00-\x7f]{2}")
 _LONE_QMARK = re.compile(r"[^\x00-\x7f]\?")
@@ -111,23 +120,25 @@ def _always(text: str) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _ftfy_check() -> tuple[Callable[[str], bool], re.Pattern[str] | None]:
-    """``(is_bad, chars)``: ftfy's test and the characters, outside
-    ``_CJK_PUNCT``, that its pattern names (None: call it on everything).
-    Built on first use; two threads racing here build equal values."""
+def _ftfy_check() -> tuple[Callable[[str], bool], re.Pattern[str] | None, str]:
+    """``(is_bad, chars, names)``: ftfy's test and a class of the characters,
+    outside ``_CJK_PUNCT``, that its pattern names (None: call it on
+    everything), and those characters.  Built on first use; two threads
+    racing here build equal values."""
     try:
         import hashlib
 
         import ftfy
         from ftfy.badness import BADNESS_RE, is_bad
     except ImportError:
-        return _always, None
+        return _always, None, ""
     if getattr(ftfy, "__version__", "").split(".")[0] != "6" or not callable(is_bad):
-        return _always, None
+        return _always, None, ""
     pattern = BADNESS_RE.pattern
     if hashlib.sha256(pattern.encode()).hexdigest() != _KNOWN_BADNESS_SHA256:
-        return is_bad, None
-    return is_bad, re.compile("[%s]" % re.escape("".join(sorted(_pattern_chars(pattern) - set(_CJK_PUNCT)))))
+        return is_bad, None, ""
+    names = "".join(sorted(_pattern_chars(pattern) - set(_CJK_PUNCT)))
+    return is_bad, re.compile("[%s]" % re.escape(names)), names
 
 
 def _pattern_chars(pattern: str) -> set[str]:
@@ -153,14 +164,14 @@ def _pattern_chars(pattern: str) -> set[str]:
 def _ftfy_singles(text: str) -> bool:
     """Exact for text without two adjacent non-ASCII characters: may ftfy's
     encoding fixer change it?"""
-    is_bad, chars = _ftfy_check()
+    is_bad, chars, _ = _ftfy_check()
     if chars is not None and _FTFY_SINGLES.search(text) is None:
         return False
     return bool(is_bad(text))
 
 
 def _ftfy_flags(text: str) -> bool:
-    is_bad, chars = _ftfy_check()
+    is_bad, chars, _ = _ftfy_check()
     if chars is not None and chars.search(text) is None:
         return False
     return bool(is_bad(text))
@@ -171,20 +182,23 @@ def _ftfy_flags(text: str) -> bool:
 _SINGLE_BYTE = ("cp1252", "latin-1", "cp437", "cp850", "mac_roman", "cp1251", "cp1250")
 
 
-def _latin_pair() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _latin_chars() -> str:
+    """What the single-byte code pages decode high bytes to."""
     high = bytes(range(0x80, 0x100))
     chars = set()
     for codec in _SINGLE_BYTE:
         chars.update(high.decode(codec, errors="ignore"))
     chars.update(chr(c) for c in range(0x80, 0xA0))      # C1 controls (cp1252:c1)
-    cls = re.escape("".join(sorted(chars)))
-    rest = re.escape("".join(sorted(chars - set(_CJK_PUNCT))))
-    # two of them side by side, not both punctuation that CJK text uses;
-    # (the single class first: one fast scan finds most texts without one)
-    return re.compile(f"[{rest}]"), re.compile(f"[{rest}][{cls}]|[{cls}][{rest}]")
+    return "".join(sorted(chars))
 
 
-_LATIN_ANY, _LATIN_PAIR = _latin_pair()
+_LATIN = _latin_chars()
+#: ...less the punctuation CJK text uses
+_LATIN_REST = "".join(c for c in _LATIN if c not in _CJK_PUNCT)
+# two of them side by side, not both punctuation that CJK text uses;
+# (the single class first: one fast scan finds most texts without one)
+_LATIN_ANY = re.compile("[%s]" % re.escape(_LATIN_REST))
+_LATIN_PAIR = re.compile("[{r}][{a}]|[{a}][{r}]".format(r=re.escape(_LATIN_REST), a=re.escape(_LATIN)))
 
 # -- 4 and 5: CJK code pages ------------------------------------------------------------
 
@@ -201,10 +215,16 @@ def _tables() -> "_Tables":
     legacy_any = re.compile("[%s]" % re.escape("".join(sorted(set("".join(raw["legacy_pairs"].values()))))))
     cls = re.escape(raw["decoded"]) + "\U0001f000-\U0001faff"      # + emoji
     decoded = re.compile("[%s]{2}" % cls)
-    prefilter = {codec: "[%s][%s]" % (re.escape(b), re.escape(c))
-                 for codec, (b, c) in raw["utf8_prefilter"].items()}
+    # per code page, alternatives: a sequence of character sets each
+    prefilter = {codec: "|".join("".join("[%s]" % re.escape(chars) for chars in alt) for alt in alts)
+                 for codec, alts in raw["utf8_prefilter"].items()}
+    # the first characters of every alternative but CP949's, which only
+    # counts where hangul is (see _utf8_behind)
+    firsts = "".join(alt[0] for codec, alts in raw["utf8_prefilter"].items() if codec != "cp949"
+                     for alt in alts)
     return _Tables(decoded, one, close, legacy_any, frozenset(raw["frequent"]),
-                   {c: re.compile(p) for c, p in prefilter.items()})
+                   {c: re.compile(p) for c, p in prefilter.items()},
+                   frozenset(firsts) | frozenset("".join(raw["legacy_pairs"].values())))
 
 
 class _Tables(NamedTuple):
@@ -213,7 +233,9 @@ class _Tables(NamedTuple):
     legacy_close: tuple[re.Pattern[str], ...]
     legacy_any: re.Pattern[str]              # any character signature 5 counts
     frequent: frozenset[str]
-    prefilter: dict[str, re.Pattern[str]]    # per two-byte codec, before encoding
+    prefilter: dict[str, re.Pattern[str]]    # per CJK codec, before encoding
+    #: characters one of which signature 4 (but for CP949) or 5 needs
+    suspects: frozenset[str]
 
 
 #: Python codecs that hold each CJK family's characters (supersets where
@@ -229,8 +251,9 @@ _UTF8_PAIR = re.compile(rb"[\xe0-\xf4][\x80-\xbf][\x80-\xbf][\x80-\xbf]?[\xe0-\x
 #: as GBK or Shift_JIS: 銆銇銈銉 and 縲縺繧繝, characters real text hardly
 #: uses.  A lone kana (a particle between kanji) or '、' garbled on its own
 #: shows only one of them.
-_KANA_LEADS = re.compile("[%s]" % "".join(sorted({bytes([0xE3, b]).decode(c) for c in ("gbk", "cp932")
-                                                  for b in (0x80, 0x81, 0x82, 0x83)})))
+_KANA_LEAD_SET = "".join(sorted({bytes([0xE3, b]).decode(c) for c in ("gbk", "cp932")
+                                 for b in (0x80, 0x81, 0x82, 0x83)}))
+_KANA_LEADS = re.compile("[%s]" % _KANA_LEAD_SET)
 
 
 def _utf8_behind(text: str, tables: "_Tables") -> bool:
@@ -274,12 +297,47 @@ def _legacy(text: str, tables: "_Tables") -> bool:
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
+
+@lru_cache(maxsize=None)
+def _quiet() -> re.Pattern[str] | None:
+    """One class of every character that the tests of signatures 1, 3, 4
+    (but for CP949) and 5 and ftfy's shortcut start from: text with none of
+    them shows none of these, whatever the rest of it (None where ftfy's
+    pattern is not the one analysed: its test may then flag anything).
+
+    Clean CJK text almost never holds one, so this one scan (and CP949's
+    two) stands for a dozen.
+    """
+    _, ftfy_chars, names = _ftfy_check()
+    if ftfy_chars is None:
+        return None
+    # ('?' is left to _qmarks: Korean and Japanese put it after their
+    # words, and it only counts beside a rare character)
+    chars = set(_MARK_SET.replace("?", "")) | set(_LATIN_REST) | set(_KANA_LEAD_SET) | set(names) \
+        | _tables().suspects
+    return re.compile("[%s]" % re.escape("".join(sorted(chars))))
+
+
+def _qmarks(text: str, tables: "_Tables") -> bool:
+    """Signature 1 where text holds no mark character but '?': four in a
+    row, or one beside a rare character."""
+    return "????" in text or any(c not in tables.frequent for m in _QMARK.finditer(text)
+                                 for c in m.group(1) or m.group(2))
+
+
+def _quiet_cp949(text: str, tables: "_Tables") -> bool:
+    """No CP949 prefilter match where there is hangul (see _utf8_behind)."""
+    prefilter = tables.prefilter.get("cp949")
+    return _HANGUL.search(text) is None or (prefilter is not None and prefilter.search(text) is None)
+
 #: The kinds of signature :func:`signatures` reports.
 MARKS, FTFY, LATIN, UTF8, LEGACY = "marks", "ftfy", "latin", "utf8", "legacy"
 #: A cut double-byte stream (:mod:`luanma.misaligned`): a mark, then two
 #: non-ASCII characters, or folded punctuation and one.
 SHIFTED = "shifted"
 _SHIFTED = re.compile(r"[?\ufffd](?:[!-/:;<=>?][^\x00-\x7f]|[^\x00-\x7f]{2})")
+
+_NONE: frozenset[str] = frozenset()
 
 
 def signatures(text: str) -> frozenset[str]:
@@ -292,16 +350,26 @@ def signatures(text: str) -> frozenset[str]:
     (['utf8'], ['marks'], frozenset())
     """
     if text.isascii():
-        return frozenset()      # diagnose() returns ASCII as it is
-    found = set()
+        return _NONE            # diagnose() returns ASCII as it is
     tables = _tables()
+    paired = _PAIR.search(text) is not None
+    if paired:
+        quiet = _quiet()
+        if quiet is not None and quiet.search(text) is None and _quiet_cp949(text, tables):
+            # the common case, clean CJK text: no signature but perhaps 1
+            # (or a cut stream: both need a '?')
+            if "?" not in text:
+                return _NONE
+            return frozenset(kind for kind, shows in ((MARKS, _qmarks(text, tables)),
+                                                      (SHIFTED, _SHIFTED.search(text) is not None))
+                             if shows)
+    found = set()
     if _MARK_CHARS.search(text) is not None:
-        if _DAMAGE.search(text) is not None or any(
-                c not in tables.frequent for m in _QMARK.finditer(text) for c in m.group(1) or m.group(2)):
+        if _DAMAGE.search(text) is not None or _qmarks(text, tables):
             found.add(MARKS)
         if _SHIFTED.search(text) is not None:
             found.add(SHIFTED)
-    if _PAIR.search(text) is None:
+    if not paired:
         # isolated non-ASCII characters: exact (the module doc, part 2), and
         # any '?' after one may complete a seed
         if _ftfy_singles(text):
