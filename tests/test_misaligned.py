@@ -135,3 +135,19 @@ def test_a_question_mark_before_cjk_stays(lang: str) -> None:
         if repair(marked) != marked:
             changed.append(marked)
     assert changed == []
+
+
+def test_seed_page_inferred_spans_offered_as_guesses() -> None:
+    # "inferred" spans: one character shifted before a refused pair; too
+    # little to apply, so diagnose() reports the reading and leaves them
+    page, spans = _seed()
+    d = diagnose(page)
+    notes = [n for n in d.notes if "possible cut stream" in n]
+    inferred = [s for s in spans if s["status"] == "inferred"]
+    assert len(notes) == len(inferred)
+    for s, note in zip(sorted(inferred, key=lambda s: s["offset"]), notes):
+        garbled = s["damaged"][s["damaged"].index("?"):-len("/p>")]
+        assert repr(garbled) in note
+        # the reading's characters that bytes decide: 。 and ” (the
+        # swallowed '<' is a guess)
+        assert "'" + s["original"][s["original"].index("。"):][:2] in note, note

@@ -333,9 +333,10 @@ def _quiet_cp949(text: str, tables: "_Tables") -> bool:
 #: The kinds of signature :func:`signatures` reports.
 MARKS, FTFY, LATIN, UTF8, LEGACY = "marks", "ftfy", "latin", "utf8", "legacy"
 #: A cut double-byte stream (:mod:`luanma.misaligned`): a mark, then two
-#: non-ASCII characters, or folded punctuation and one.
+#: non-ASCII characters, or folded punctuation and one, or folded
+#: punctuation and the '?' of a refused pair ("?!?", reported, not applied).
 SHIFTED = "shifted"
-_SHIFTED = re.compile(r"[?\ufffd](?:[!-/:;<=>?][^\x00-\x7f]|[^\x00-\x7f]{2})")
+_SHIFTED = re.compile(r"[?\ufffd](?:[!-/:;<=>?][^\x00-\x7f]|[^\x00-\x7f]{2}|[!-/:;<=>]\?)")
 
 _NONE: frozenset[str] = frozenset()
 

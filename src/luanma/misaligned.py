@@ -36,7 +36,7 @@ from .detect import _static_prior
 from .layers import Cut, Fold, Plan
 from .model import LanguageModel, get_model
 
-__all__ = ["Guess", "Shifted", "find_shifted", "SHIFT_DECODERS", "SHIFT_PENALTY"]
+__all__ = ["Guess", "Shifted", "find_shifted", "suspect_shifted", "SHIFT_DECODERS", "SHIFT_PENALTY"]
 
 #: The decoders whose streams a cut throws out of step, most common first:
 #: Windows code pages, whose bad pairs give one '?' (as the seed page shows).
@@ -66,7 +66,7 @@ MIN_SWALLOWED_CONFIDENCE = 0.99
 #: A cut mark, then the run: non-ASCII characters and ASCII punctuation a
 #: cleaner may have folded from full-width (an ASCII byte below 0x40 cannot
 #: be a trail byte, so a real one would have ended the run).
-_RUN = re.compile(r"[?\ufffd]((?:[^\x00-\x7f]|[!-/:;<=>?](?=[^\x00-\x7f]))+)")
+_RUN = re.compile(r"[?\ufffd]((?:[^\x00-\x7f]|[!-/:;<=>](?=[^\x00-\x7f]|\?)|\?(?=[^\x00-\x7f]))+)")
 _FOLDABLE = re.compile(r"[!-/:;<=>?]")
 _UNFOLD = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
 
@@ -99,6 +99,7 @@ class Shifted:
     plan: str
     gain: float
     guesses: tuple[Guess, ...]
+    reading: str = ""       # the repair with every guess written, sure or not
 
 
 def _pairs(decoding: str, byte: int, lead: bool) -> tuple[str, ...]:
@@ -273,7 +274,7 @@ def _best(text: str, mark: int, end: int, run: str, decoding: str, marked: bool,
     guesses = tuple(Guess(i, c, round(p, 4), alts, lost) for i, c, p, alts, lost in picks)
     lost = {g.index for g in guesses if g.lost}
     repaired = "".join("\ufffd" if i in lost else c for i, c in enumerate(chars))
-    return Shifted(mark, stop, garbled, repaired, str(plan), gain, guesses)
+    return Shifted(mark, stop, garbled, repaired, str(plan), gain, guesses, chars)
 
 
 def _candidates(text: str, m: re.Match[str]) -> list[tuple[int, str, bool]]:
@@ -294,26 +295,49 @@ def find_shifted(text: str, lm: LanguageModel | None = None) -> list[Shifted]:
     """Cut double-byte streams in ``text``, put back in step; only those
     that gain at least SHIFT_PENALTY (log10) over the text as it stands.
 
-    >>> [(s.garbled, s.repaired, s.plan) for s in find_shifted("金額?!拔腋\\ue3c1嘞胱孉I幫算清")]
-    [('?!拔腋\\ue3c1嘞胱孉', '。“我更多想讓A', 'cut:gb18030:win | fold:width')]
+    >>> [(s.garbled, s.repaired, s.plan) for s in find_shifted("金額?!拔腋\ue3c1嘞胱孉I幫算清")]
+    [('?!拔腋\ue3c1嘞胱孉', '。“我更多想讓A', 'cut:gb18030:win | fold:width')]
     >>> find_shifted("你说什么?我不知道。")
     []
     """
-    lm = lm or get_model()
+    return [s for s in _shifted(text, lm or get_model(), MIN_SHIFTED) if s.gain >= SHIFT_PENALTY]
+
+
+def suspect_shifted(text: str, applied: list[Shifted], lm: LanguageModel | None = None
+                    ) -> list[Shifted]:
+    """Shorter or weaker cuts than :func:`find_shifted` applies -- a run of
+    one character, or a realignment that gains less than SHIFT_PENALTY but
+    at least SUSPECT_GAIN -- away from the ``applied`` ones, for diagnose()
+    to report and leave alone.
+
+    >>> [(s.garbled, s.plan) for s in suspect_shifted("更個(gè)性化的理解?!?/p>", [])]
+    [('?!?', 'cut:gb18030:win | fold:width')]
+    """
+    return [s for s in _shifted(text, lm or get_model(), 1) if s.gain >= SUSPECT_GAIN
+            and not any(s.start < a.end and a.start < s.end for a in applied)]
+
+
+#: Gain (log10) from which a cut too weak to apply is still reported.
+SUSPECT_GAIN = 2.0
+
+
+def _shifted(text: str, lm: LanguageModel, min_run: int) -> list[Shifted]:
+    """The best realignment of each run of at least ``min_run`` characters
+    after a cut mark, whatever its gain (runs do not overlap)."""
     out: list[Shifted] = []
     pos = 0
     for m in _RUN.finditer(text):
-        if m.start() < pos or len(m.group(1)) < MIN_SHIFTED:
+        if m.start() < pos:
             continue
         best: Shifted | None = None
         for end, run, marked in _candidates(text, m):
-            if end - m.start(1) < MIN_SHIFTED:
+            if end - m.start(1) < min_run:
                 continue
             for decoding in SHIFT_DECODERS:
                 s = _best(text, m.start(), end, run, decoding, marked, lm)
                 if s is not None and (best is None or s.gain > best.gain):
                     best = s
-        if best is not None and best.gain >= SHIFT_PENALTY:
+        if best is not None:
             out.append(best)
             pos = best.end
     return out

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .errors import PlanSyntaxError
 from .fastpath import FTFY, SHIFTED, signatures
-from .misaligned import find_shifted
+from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, find_shifted, suspect_shifted
 from .residue import Residue, clean, residue_note, script_config
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
@@ -358,14 +358,15 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Di
     if not kinds:
         # no sign of mojibake (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
+    shift_notes: list[str] = []
     if shifted and SHIFTED in kinds:
         # first: a shifted run read as it stands looks like mojibake of
         # any chain, and the search would "repair" it under the wrong one
-        fixes, notes = _shift_round(text)
+        fixes, shift_notes = _shift_round(text)
         if fixes:
             rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False)
             return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
-                             rest.withheld, rest.damage, tuple(notes) + rest.notes)
+                             rest.withheld, rest.damage, tuple(shift_notes) + rest.notes)
     rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
@@ -389,7 +390,7 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Di
             rounds, withheld, notes = alt_rounds, withheld2, notes2
     current = RepairPlan(tuple(rounds)).apply(text)
     damage = find_damage(current)
-    notes = list(notes)
+    notes = shift_notes + list(notes)
     for d in damage:
         notes.append(f"{d.kind} at [{d.start}:{d.end}] {d.text!r}: the bytes are lost, left as is")
     return Diagnosis(text, current if rounds else text, RepairPlan(tuple(rounds)),
@@ -397,10 +398,12 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Di
 
 
 def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
-    """Edits for the cut streams of :func:`luanma.misaligned.find_shifted`,
-    and notes for the characters left as U+FFFD."""
+    """Edits for the cut streams of :func:`luanma.misaligned.find_shifted`;
+    notes for the characters they leave as U+FFFD and for the weaker cuts
+    left alone (:func:`luanma.misaligned.suspect_shifted`)."""
     fixes, notes = [], []
-    for s in find_shifted(text):
+    applied = find_shifted(text)
+    for s in applied:
         confidence = 1.0 / (1.0 + 10.0 ** (-min(s.gain, 50.0)))
         for g in s.guesses:
             if not g.lost:
@@ -412,6 +415,10 @@ def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
                      f"of the repair: left as U+FFFD (best guess {g.char!r} at {g.confidence:.2f}, "
                      f"also {', '.join(map(repr, g.alternatives)) or 'nothing else'})"
                      for g in s.guesses if g.lost)
+    for s in suspect_shifted(text, applied):
+        notes.append(f"possible cut stream at [{s.start}:{s.end}] {s.garbled!r} ({s.plan}): "
+                     f"it would read {s.reading!r} (gain {s.gain:.1f}; applied from "
+                     f"{SHIFT_PENALTY:g}, with runs of {MIN_SHIFTED}+), left as is")
     return tuple(fixes), notes
 
 
