@@ -1026,7 +1026,30 @@ def _compose(outer: SpanRepair, hypotheses: Sequence[Hypothesis] | None, lm: Lan
     gain = lm.score(final) - lm.score(outer.garbled) - SPAN_PENALTY * (len(layers) - 1)
     span = SpanRepair(outer.start, outer.end, outer.garbled, final, Plan(layers), gain,
                       tuple(r for s in inner for r in s.reconstructed))
+    if not _chain_explains(span):
+        # Each step was verified on its own piece, but the chain reported
+        # is applied to the whole repair: the inner layer would also garble
+        # what lies outside the inner spans (a stretch the inner search left
+        # alone, a character cut mid-way), and then the chain does not
+        # produce the garbled text -- a repair nothing explains.
+        return None
     return span if _convincing(span, lm) else None
+
+
+def _chain_explains(span: SpanRepair) -> bool:
+    """Does the span's chain, applied to its repair, give its garbled text?
+
+    >>> span = SpanRepair(0, 4, "¤Ë¤â", "にも", Plan.parse("gbk -> cp1252"), 9.0)
+    >>> _chain_explains(span)
+    True
+    >>> _chain_explains(replace(span, layer=Plan.parse("utf-8 -> gbk | gbk -> cp1252")))
+    False
+    """
+    try:
+        layer = span.layer if isinstance(span.layer, Plan) else Plan((span.layer,))
+        return layer.apply(span.repaired).text == span.garbled
+    except (LuanmaError, UnicodeError):
+        return False
 
 
 #: A repair must also read better character by character, not only in
