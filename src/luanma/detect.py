@@ -685,6 +685,12 @@ def _trace(text, hyp, g, rep, clean, lm, priors, work: "Work | None" = None) -> 
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
+        guessed = {i for i, (_, gp) in enumerate(chars) if gp is not None}
+        if guessed and _known_gain(lm, text, a, b, "".join(c for c, _ in chars), guessed,
+                                   hyp) <= 0:
+            # nothing the known bytes decide reads better than what stands
+            # there (find_spans would drop it): not worth re-ranking guesses
+            continue
         repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors, work)
         spans.append(SpanRepair(a, b, garbled, repaired,
                                 Layer(hyp.encoding, _family(hyp).reencode[0]),
@@ -702,6 +708,38 @@ def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> 
     a = lm.score(repaired + right, left)
     b = lm.score(text[start:end] + right, left)
     return a - b
+
+
+def _evidence(lm: LanguageModel, text: str, span: SpanRepair, hyp: Hypothesis) -> float:
+    """The gain of ``span`` that its decoded characters earn.
+
+    A loss mark scores far below any character, so a repair that merely
+    fills marks with likely guesses "gains" on the garbled text even where
+    no byte supports it: correct text with lost characters
+    ("中\ufffd中\ufffd...") would be rewritten into whatever the known bytes
+    plus guesses spell.  Here guessed characters and loss marks are scored
+    alike (both as U+FFFD), so only what the known bytes decide counts.
+
+    >>> find_spans("中\ufffd" * 5)       # (Big5 read as UTF-8 would "gain" 27)
+    []
+    """
+    if not span.reconstructed:
+        return span.gain
+    known = _known_gain(lm, text, span.start, span.end, span.repaired,
+                        {r.index for r in span.reconstructed}, hyp)
+    return min(span.gain, known)
+
+
+def _known_gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str,
+                guessed: set[int], hyp: Hypothesis) -> float:
+    """log10 gain of ``repaired`` over ``text[start:end]`` with the guessed
+    characters of the one and the loss marks of the other both read as U+FFFD."""
+    marks = _marks(_family(hyp)) | {"\ufffd"}
+    rep = "".join("\ufffd" if i in guessed else c for i, c in enumerate(repaired))
+    garbled = "".join("\ufffd" if c in marks else c for c in text[start:end])
+    left = text[start - 1] if start else "\n"
+    right = text[end] if end < len(text) else _END
+    return lm.score(rep + right, left) - lm.score(garbled + right, left)
 
 
 def _reconstructions(lm, hyp, text, start, end, chars,
@@ -878,14 +916,15 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None or _splits_word(text, checked):
                 continue
-            if checked.gain < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
-                if checked.gain > 0:
+            evidence = _evidence(lm, text, checked, hyp)
+            if evidence < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
+                if evidence > 0:
                     weak.append(checked)
                 continue
             if _convincing(checked, lm, marked=marked):
                 found.append(checked)
                 continue
-            if checked.gain > 0:
+            if evidence > 0:
                 weak.append(checked)
             if depth < MAX_DEPTH and not checked.reconstructed and composed < MAX_COMPOSE:
                 # (only a lossless outer layer: guesses under guesses are
