@@ -371,6 +371,9 @@ class _Graph:
     junction: list[int] = field(default_factory=list)         # char k -> node id
     char_at: dict[int, int] = field(default_factory=dict)     # node id -> char k
     guess: list[bool] = field(default_factory=list)           # slot is unknown
+    owner: list[int] = field(default_factory=list)            # node -> garbled char k
+    #: char k -> some garbled character at k-1, k or k+1 holds known bytes
+    anchored: list[bool] = field(default_factory=list)
 
 
 @lru_cache(maxsize=32768)
@@ -401,6 +404,7 @@ def _build_graph(text: str, family: Family) -> _Graph:
         g.slot.append(None)
         g.nxt.append(())
         g.guess.append(False)
+        g.owner.append(k)
         g.junction.append(jid)
         g.char_at[jid] = k
         for p in pending:
@@ -424,6 +428,7 @@ def _build_graph(text: str, family: Family) -> _Graph:
                 g.slot.append(s)
                 g.nxt.append(())
                 g.guess.append(not isinstance(s, int))
+                g.owner.append(k)
                 if prev < 0:
                     firsts.append(sid)
                 else:
@@ -431,6 +436,12 @@ def _build_graph(text: str, family: Family) -> _Graph:
                 prev = sid
             pending.append(prev)
         g.nxt[jid] = tuple(firsts)
+    # (a loss mark is no known byte, even where some decoder maps it to bytes)
+    marks = _marks(family) | {"\ufffd"}
+    known = [ord(ch) >= 0x80 and ch not in marks
+             and any(all(isinstance(x, int) for x in o) for o in _reencode_options(ch, family) or ())
+             for ch in text]
+    g.anchored = [any(known[max(0, k - 1):k + 2]) for k in range(n)] + [False]
     return g
 
 
@@ -593,6 +604,11 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     pattern = tuple(g.slot[i] for i in path)
                     guess = any(g.guess[i] for i in path)
                     if guess and not cap:
+                        continue
+                    if guess and all(g.guess[i] for i in path) and \
+                            not any(g.anchored[g.owner[i]] for i in path):
+                        # every byte unknown and no known byte beside it
+                        # (a run of marks): any character would be invention
                         continue
                     cands = candidates(enc, pattern, index=idx)  # type: ignore[arg-type]
                     if not cands:
