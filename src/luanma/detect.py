@@ -701,9 +701,8 @@ def _trace(text, hyp, g, rep, clean, lm, priors, work: "Work | None" = None) -> 
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
-        guessed = {i for i, (_, gp) in enumerate(chars) if gp is not None}
-        if guessed and _known_gain(lm, text, a, b, "".join(c for c, _ in chars), guessed,
-                                   hyp) <= 0:
+        if any(gp is not None for _, gp in chars) and _known_gain(
+                lm, text, a, b, "".join(c for c, _ in chars), hyp) <= 0:
             # nothing the known bytes decide reads better than what stands
             # there (find_spans would drop it): not worth re-ranking guesses
             continue
@@ -733,29 +732,35 @@ def _evidence(lm: LanguageModel, text: str, span: SpanRepair, hyp: Hypothesis) -
     fills marks with likely guesses "gains" on the garbled text even where
     no byte supports it: correct text with lost characters
     ("中\ufffd中\ufffd...") would be rewritten into whatever the known bytes
-    plus guesses spell.  Here guessed characters and loss marks are scored
-    alike (both as U+FFFD), so only what the known bytes decide counts.
+    plus guesses spell.  Here the garbled text's loss marks cost nothing
+    (an unknown character, not a bad one), while the repair still pays for
+    every character it writes, guesses included.  (Masking the guesses as
+    well would also mask what their known bytes say: '鍜?' -> '和 ' has two
+    of 和's three bytes.)
 
     >>> find_spans("中\ufffd" * 5)       # (Big5 read as UTF-8 would "gain" 27)
     []
     """
     if not span.reconstructed:
         return span.gain
-    known = _known_gain(lm, text, span.start, span.end, span.repaired,
-                        {r.index for r in span.reconstructed}, hyp)
+    known = _known_gain(lm, text, span.start, span.end, span.repaired, hyp)
     return min(span.gain, known)
 
 
 def _known_gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str,
-                guessed: set[int], hyp: Hypothesis) -> float:
-    """log10 gain of ``repaired`` over ``text[start:end]`` with the guessed
-    characters of the one and the loss marks of the other both read as U+FFFD."""
+                hyp: Hypothesis) -> float:
+    """log10 gain of ``repaired`` over ``text[start:end]`` with the loss
+    marks of the garbled text read as unknown characters (no cost): the
+    repair still pays for every character it claims, guesses included."""
     marks = _marks(_family(hyp)) | {"\ufffd"}
-    rep = "".join("\ufffd" if i in guessed else c for i, c in enumerate(repaired))
-    garbled = "".join("\ufffd" if c in marks else c for c in text[start:end])
     left = text[start - 1] if start else "\n"
     right = text[end] if end < len(text) else _END
-    return lm.score(rep + right, left) - lm.score(garbled + right, left)
+    garbled, prev = 0.0, left
+    for c in text[start:end] + right:
+        if c not in marks:
+            garbled += lm.score(c, prev)
+        prev = prev[-1:] + c
+    return lm.score(repaired + right, left) - garbled
 
 
 def _reconstructions(lm, hyp, text, start, end, chars,
