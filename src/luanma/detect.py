@@ -1335,7 +1335,22 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
 
 
 def _trim(span: SpanRepair) -> SpanRepair:
-    """Drop the characters a span shares with its repair at either end."""
+    """Drop the characters a span shares with its repair at either end --
+    unless that leaves a span its layer no longer explains: NBSP in UTF-8
+    read as CP1252 is 'Â\xa0', and trimming the shared '\xa0' would leave
+    'Â' -> '', a deletion no layer makes.
+
+    >>> s = SpanRepair(0, 2, "Â\xa0", "\xa0", Layer("utf-8", "cp1252"), 5.0)
+    >>> _trim(s) == s, _trim(replace(s, garbled="xä¸\xad", repaired="x中", end=4)).start
+    (True, 1)
+    """
+    trimmed = _trim_ends(span)
+    if trimmed is not span and _chain_explains(span) and not _chain_explains(trimmed):
+        return span
+    return trimmed
+
+
+def _trim_ends(span: SpanRepair) -> SpanRepair:
     g, r = span.garbled, span.repaired
     a = 0
     while a < len(g) and a < len(r) and g[a] == r[a] and not any(x.index == a for x in span.reconstructed):
