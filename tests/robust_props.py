@@ -233,6 +233,19 @@ PROPERTIES = {
 }
 
 
+def check_one_run(text: str) -> Run:
+    """The checks that need one run of the pipeline (diagnose): output
+    consistent with its plan, outside-unchanged, no-silent-deletion,
+    plan-reapplies, idempotent -- for inputs too costly to run thrice
+    (:func:`check_all` runs all three entry points)."""
+    d = diagnose(text)
+    r = Run(text, d.repaired, d.repaired, d.plan, d)
+    for fn in (check_total, check_outside_unchanged, check_no_silent_deletion,
+               check_plan_reapplies, check_idempotent):
+        fn(r)
+    return r
+
+
 def check_all(text: str, skip: tuple[str, ...] = ()) -> Run:
     try:
         r = run(text)

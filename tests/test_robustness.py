@@ -380,22 +380,22 @@ def test_a_run_of_loss_marks_costs_almost_nothing(mark: str, before: str) -> Non
     """A mark with no known byte beside it has nothing to decode: guessing
     there would be invention, so it is not searched.  (A run of U+FFFD once
     cost ~25 ms and ~15,000 model calls a character.)"""
-    short, calls_short = rp.counted_repair(before + mark * 40)
-    long, calls_long = rp.counted_repair(before + mark * 400)
-    assert long == before + mark * 400 or long == short + mark * 360
-    assert calls_long - calls_short <= CALLS_PER_BARE_MARK * 360, (calls_short, calls_long)
+    short, calls_short = rp.counted_repair(before + mark * 20)
+    long, calls_long = rp.counted_repair(before + mark * 200)
+    assert long == before + mark * 200 or long == short + mark * 180
+    assert calls_long - calls_short <= CALLS_PER_BARE_MARK * 180, (calls_short, calls_long)
 
 
-@pytest.mark.parametrize("text", ["??筏??諡賄??????", "\ufffd?" * 40, "中\ufffd" * 50,
-                                  "鐢辨湀瑕佸ソ\ufffd" * 10],
-                         ids=["qmarks-and-cjk", "fffd-qmark-x40", "cjk-fffd-x50", "mojibake-fffd-x10"])
+@pytest.mark.parametrize("text", ["??筏??諡賄??????", "\ufffd?" * 40, "中\ufffd" * 20,
+                                  "鐢辨湀瑕佸ソ\ufffd" * 4],
+                         ids=["qmarks-and-cjk", "fffd-qmark-x40", "cjk-fffd-x20", "mojibake-fffd-x4"])
 def test_marks_among_known_bytes_stay_within_the_budget(text: str) -> None:
     """Where marks stand beside known bytes, guesses are weighed -- within
     the call's work budget (the first text once took 6.5 s: 20 s under
     atheris)."""
     out, calls = rp.counted_repair(text)
     assert calls <= rp.call_limit(text), calls
-    rp.check_all(text)
+    assert rp.check_one_run(text).out == out
 
 
 def _searched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
