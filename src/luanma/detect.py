@@ -701,8 +701,8 @@ def _trace(text, hyp, g, rep, clean, lm, priors, work: "Work | None" = None) -> 
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
-        if any(gp is not None for _, gp in chars) and _known_gain(
-                lm, text, a, b, "".join(c for c, _ in chars), hyp) <= 0:
+        if _family(hyp).seeds != "markers" and any(gp is not None for _, gp in chars) \
+                and _known_gain(lm, text, a, b, "".join(c for c, _ in chars), hyp) <= 0:
             # nothing the known bytes decide reads better than what stands
             # there (find_spans would drop it): not worth re-ranking guesses
             continue
@@ -741,7 +741,10 @@ def _evidence(lm: LanguageModel, text: str, span: SpanRepair, hyp: Hypothesis) -
     >>> find_spans("中\ufffd" * 5)       # (Big5 read as UTF-8 would "gain" 27)
     []
     """
-    if not span.reconstructed:
+    if not span.reconstructed or _family(hyp).seeds == "markers":
+        # (where the text is the original but for loss marks, each mark's
+        # shape is itself the evidence: '\ufffd??' is a lead byte and two of
+        # CP1252's five undefined bytes -- see _convincing)
         return span.gain
     known = _known_gain(lm, text, span.start, span.end, span.repaired, hyp)
     return min(span.gain, known)
