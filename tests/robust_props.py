@@ -34,17 +34,18 @@ or a repair that came out shorter with no span at all -- fails.
 from __future__ import annotations
 
 import ast
-import json
 import random
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from hypothesis import strategies as st
 
 import luanma
-from luanma import RepairPlan, SpanFix, corrupt, diagnose, repair, repair_and_explain
+from luanma import RepairPlan, corrupt, diagnose, repair, repair_and_explain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from strategies import corpus_texts  # noqa: E402
@@ -232,6 +233,19 @@ PROPERTIES = {
 }
 
 
+def check_one_run(text: str) -> Run:
+    """The checks that need one run of the pipeline (diagnose): output
+    consistent with its plan, outside-unchanged, no-silent-deletion,
+    plan-reapplies, idempotent -- for inputs too costly to run thrice
+    (:func:`check_all` runs all three entry points)."""
+    d = diagnose(text)
+    r = Run(text, d.repaired, d.repaired, d.plan, d)
+    for fn in (check_total, check_outside_unchanged, check_no_silent_deletion,
+               check_plan_reapplies, check_idempotent):
+        fn(r)
+    return r
+
+
 def check_all(text: str, skip: tuple[str, ...] = ()) -> Run:
     try:
         r = run(text)
@@ -241,6 +255,64 @@ def check_all(text: str, skip: tuple[str, ...] = ()) -> Run:
         if name not in skip:
             fn(r)
     return r
+
+
+# ---------------------------------------------------------------- work, not seconds
+
+#: Model calls allowed per unit of a call's Work budget (search expansions +
+#: re-ranking calls, :meth:`luanma.detect.Work.for_text`): an expansion costs
+#: a few model calls, so the bound is a small multiple.
+MODEL_CALLS_PER_UNIT = 4
+_COUNTED = ("logp", "score", "per_char", "context_logp", "fill_logp", "word_logp")
+
+
+@contextmanager
+def model_calls() -> Iterator[list[int]]:
+    """Count the language model's calls (every public scoring method, of the
+    base and of adapted models; a method calling another counts twice) while
+    the block runs: ``with model_calls() as n: repair(x)`` then ``n[0]``.
+
+    Work is measured this way, never in seconds: a count is the same on
+    every machine and under any load.  (Patches the classes: one thread.)
+    """
+    from luanma import model as m
+
+    box = [0]
+    saved = []
+    for cls in (m.LanguageModel, m.AdaptedModel):
+        for name in _COUNTED:
+            f = cls.__dict__.get(name)
+            if f is None:
+                continue
+
+            def counted(*a, _f=f, **k):
+                box[0] += 1
+                return _f(*a, **k)
+            saved.append((cls, name, f))
+            setattr(cls, name, counted)
+    try:
+        yield box
+    finally:
+        for cls, name, f in saved:
+            setattr(cls, name, f)
+
+
+def call_limit(text: str) -> float:
+    """The most model calls one repair() of ``text`` may make: its Work
+    budget times MODEL_CALLS_PER_UNIT."""
+    from luanma.detect import Work
+
+    budget = Work.for_text(text)
+    return MODEL_CALLS_PER_UNIT * (budget.left + budget.rerank)
+
+
+def counted_repair(text: str) -> tuple[str, int]:
+    """repair(text) and the model calls it made (the model loads first,
+    outside the count)."""
+    luanma.repair("x")
+    with model_calls() as n:
+        out = repair(text)
+    return out, n[0]
 
 
 # ---------------------------------------------------------------- inputs

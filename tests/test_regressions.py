@@ -8,8 +8,9 @@ Each file is JSON: ``entry`` (repair, diagnose or repair_bytes), ``input``
 ``strict`` (repair_bytes), ``xfail``, ``note`` and ``check``.  A file whose
 ``check`` is ``work`` was found because it ran long: it is checked for work,
 not seconds (a timed test passes or fails with the machine's load): the
-language-model calls of one repair() must stay within MODEL_CALLS_PER_UNIT
-times the call's documented budget (:meth:`luanma.detect.Work.for_text`).
+language-model calls of one repair() must stay within
+``robust_props.MODEL_CALLS_PER_UNIT`` times the call's documented budget
+(:meth:`luanma.detect.Work.for_text`).
 """
 
 from __future__ import annotations
@@ -27,28 +28,6 @@ import robust_props as rp  # noqa: E402
 
 DIR = Path(__file__).resolve().parent / "regressions"
 FILES = sorted(DIR.glob("*.json")) if DIR.is_dir() else []
-#: Model calls per unit of Work budget (expansions + re-ranking calls): an
-#: expansion costs a few model calls, so the bound is a small multiple.
-MODEL_CALLS_PER_UNIT = 4
-
-
-def _count_model_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    from luanma import model as m
-
-    box = [0]
-    for cls in (m.LanguageModel, m.AdaptedModel):
-        for name in ("logp", "score", "per_char", "context_logp", "fill_logp", "word_logp"):
-            f = cls.__dict__.get(name)
-            if f is None:
-                continue
-
-            def counted(*a, _f=f, **k):
-                box[0] += 1
-                return _f(*a, **k)
-            monkeypatch.setattr(cls, name, counted)
-    return box
-
-
 def _params() -> list:
     out = []
     for path in FILES:
@@ -59,7 +38,7 @@ def _params() -> list:
 
 
 @pytest.mark.parametrize("path,record", _params())
-def test_replay(path: Path, record: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replay(path: Path, record: dict) -> None:
     entry = record["entry"]
     if entry == "repair_bytes":
         data = bytes.fromhex(record["input_hex"])
@@ -75,15 +54,10 @@ def test_replay(path: Path, record: dict, monkeypatch: pytest.MonkeyPatch) -> No
     text = record["input"]
     assert entry in ("repair", "diagnose") and isinstance(text, str), record
     if record.get("check") == "work":
-        from luanma.detect import Work
-
-        luanma.repair("x")  # the model loads outside the count
-        calls = _count_model_calls(monkeypatch)
-        out = luanma.repair(text)
-        budget = Work.for_text(text)
-        limit = MODEL_CALLS_PER_UNIT * (budget.left + budget.rerank)
-        assert calls[0] <= limit, f"{calls[0]} model calls for {len(text)} characters (limit {limit:.0f})"
-        rp.check_all(text)
-        assert out == luanma.repair(out)
+        out, calls = rp.counted_repair(text)
+        limit = rp.call_limit(text)
+        assert calls <= limit, f"{calls} model calls for {len(text)} characters (limit {limit:.0f})"
+        # (one more run, not check_all's three: these are the costly inputs)
+        assert rp.check_one_run(text).out == out
         return
     rp.check_all(text)

@@ -371,6 +371,9 @@ class _Graph:
     junction: list[int] = field(default_factory=list)         # char k -> node id
     char_at: dict[int, int] = field(default_factory=dict)     # node id -> char k
     guess: list[bool] = field(default_factory=list)           # slot is unknown
+    owner: list[int] = field(default_factory=list)            # node -> garbled char k
+    #: char k -> some garbled character at k-1, k or k+1 holds known bytes
+    anchored: list[bool] = field(default_factory=list)
 
 
 @lru_cache(maxsize=32768)
@@ -401,6 +404,7 @@ def _build_graph(text: str, family: Family) -> _Graph:
         g.slot.append(None)
         g.nxt.append(())
         g.guess.append(False)
+        g.owner.append(k)
         g.junction.append(jid)
         g.char_at[jid] = k
         for p in pending:
@@ -424,6 +428,7 @@ def _build_graph(text: str, family: Family) -> _Graph:
                 g.slot.append(s)
                 g.nxt.append(())
                 g.guess.append(not isinstance(s, int))
+                g.owner.append(k)
                 if prev < 0:
                     firsts.append(sid)
                 else:
@@ -431,6 +436,12 @@ def _build_graph(text: str, family: Family) -> _Graph:
                 prev = sid
             pending.append(prev)
         g.nxt[jid] = tuple(firsts)
+    # (a loss mark is no known byte, even where some decoder maps it to bytes)
+    marks = _marks(family) | {"\ufffd"}
+    known = [ord(ch) >= 0x80 and ch not in marks
+             and any(all(isinstance(x, int) for x in o) for o in _reencode_options(ch, family) or ())
+             for ch in text]
+    g.anchored = [any(known[max(0, k - 1):k + 2]) for k in range(n)] + [False]
     return g
 
 
@@ -594,6 +605,11 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     guess = any(g.guess[i] for i in path)
                     if guess and not cap:
                         continue
+                    if guess and all(g.guess[i] for i in path) and \
+                            not any(g.anchored[g.owner[i]] for i in path):
+                        # every byte unknown and no known byte beside it
+                        # (a run of marks): any character would be invention
+                        continue
                     cands = candidates(enc, pattern, index=idx)  # type: ignore[arg-type]
                     if not cands:
                         continue
@@ -685,6 +701,11 @@ def _trace(text, hyp, g, rep, clean, lm, priors, work: "Work | None" = None) -> 
         garbled = text[a:b]
         if not chars or "".join(c for c, _ in chars) == garbled:
             continue
+        if _family(hyp).seeds != "markers" and any(gp is not None for _, gp in chars) \
+                and _known_gain(lm, text, a, b, "".join(c for c, _ in chars), hyp) <= 0:
+            # nothing the known bytes decide reads better than what stands
+            # there (find_spans would drop it): not worth re-ranking guesses
+            continue
         repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors, work)
         spans.append(SpanRepair(a, b, garbled, repaired,
                                 Layer(hyp.encoding, _family(hyp).reencode[0]),
@@ -702,6 +723,47 @@ def _gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str) -> 
     a = lm.score(repaired + right, left)
     b = lm.score(text[start:end] + right, left)
     return a - b
+
+
+def _evidence(lm: LanguageModel, text: str, span: SpanRepair, hyp: Hypothesis) -> float:
+    """The gain of ``span`` that its decoded characters earn.
+
+    A loss mark scores far below any character, so a repair that merely
+    fills marks with likely guesses "gains" on the garbled text even where
+    no byte supports it: correct text with lost characters
+    ("中\ufffd中\ufffd...") would be rewritten into whatever the known bytes
+    plus guesses spell.  Here the garbled text's loss marks cost nothing
+    (an unknown character, not a bad one), while the repair still pays for
+    every character it writes, guesses included.  (Masking the guesses as
+    well would also mask what their known bytes say: '鍜?' -> '和 ' has two
+    of 和's three bytes.)
+
+    >>> find_spans("中\ufffd" * 5)       # (Big5 read as UTF-8 would "gain" 27)
+    []
+    """
+    if not span.reconstructed or _family(hyp).seeds == "markers":
+        # (where the text is the original but for loss marks, each mark's
+        # shape is itself the evidence: '\ufffd??' is a lead byte and two of
+        # CP1252's five undefined bytes -- see _convincing)
+        return span.gain
+    known = _known_gain(lm, text, span.start, span.end, span.repaired, hyp)
+    return min(span.gain, known)
+
+
+def _known_gain(lm: LanguageModel, text: str, start: int, end: int, repaired: str,
+                hyp: Hypothesis) -> float:
+    """log10 gain of ``repaired`` over ``text[start:end]`` with the loss
+    marks of the garbled text read as unknown characters (no cost): the
+    repair still pays for every character it claims, guesses included."""
+    marks = _marks(_family(hyp)) | {"\ufffd"}
+    left = text[start - 1] if start else "\n"
+    right = text[end] if end < len(text) else _END
+    garbled, prev = 0.0, left
+    for c in text[start:end] + right:
+        if c not in marks:
+            garbled += lm.score(c, prev)
+        prev = prev[-1:] + c
+    return lm.score(repaired + right, left) - garbled
 
 
 def _reconstructions(lm, hyp, text, start, end, chars,
@@ -878,14 +940,15 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None or _splits_word(text, checked):
                 continue
-            if checked.gain < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
-                if checked.gain > 0:
+            evidence = _evidence(lm, text, checked, hyp)
+            if evidence < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
+                if evidence > 0:
                     weak.append(checked)
                 continue
             if _convincing(checked, lm, marked=marked):
                 found.append(checked)
                 continue
-            if checked.gain > 0:
+            if evidence > 0:
                 weak.append(checked)
             if depth < MAX_DEPTH and not checked.reconstructed and composed < MAX_COMPOSE:
                 # (only a lossless outer layer: guesses under guesses are
@@ -1026,7 +1089,30 @@ def _compose(outer: SpanRepair, hypotheses: Sequence[Hypothesis] | None, lm: Lan
     gain = lm.score(final) - lm.score(outer.garbled) - SPAN_PENALTY * (len(layers) - 1)
     span = SpanRepair(outer.start, outer.end, outer.garbled, final, Plan(layers), gain,
                       tuple(r for s in inner for r in s.reconstructed))
+    if not _chain_explains(span):
+        # Each step was verified on its own piece, but the chain reported
+        # is applied to the whole repair: the inner layer would also garble
+        # what lies outside the inner spans (a stretch the inner search left
+        # alone, a character cut mid-way), and then the chain does not
+        # produce the garbled text -- a repair nothing explains.
+        return None
     return span if _convincing(span, lm) else None
+
+
+def _chain_explains(span: SpanRepair) -> bool:
+    """Does the span's chain, applied to its repair, give its garbled text?
+
+    >>> span = SpanRepair(0, 4, "¤Ë¤â", "にも", Plan.parse("gbk -> cp1252"), 9.0)
+    >>> _chain_explains(span)
+    True
+    >>> _chain_explains(replace(span, layer=Plan.parse("utf-8 -> gbk | gbk -> cp1252")))
+    False
+    """
+    try:
+        layer = span.layer if isinstance(span.layer, Plan) else Plan((span.layer,))
+        return layer.apply(span.repaired).text == span.garbled
+    except (LuanmaError, UnicodeError):
+        return False
 
 
 #: A repair must also read better character by character, not only in
@@ -1252,7 +1338,22 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
 
 
 def _trim(span: SpanRepair) -> SpanRepair:
-    """Drop the characters a span shares with its repair at either end."""
+    """Drop the characters a span shares with its repair at either end --
+    unless that leaves a span its layer no longer explains: NBSP in UTF-8
+    read as CP1252 is 'Â\xa0', and trimming the shared '\xa0' would leave
+    'Â' -> '', a deletion no layer makes.
+
+    >>> s = SpanRepair(0, 2, "Â\xa0", "\xa0", Layer("utf-8", "cp1252"), 5.0)
+    >>> _trim(s) == s, _trim(replace(s, garbled="xä¸\xad", repaired="x中", end=4)).start
+    (True, 1)
+    """
+    trimmed = _trim_ends(span)
+    if trimmed is not span and _chain_explains(span) and not _chain_explains(trimmed):
+        return span
+    return trimmed
+
+
+def _trim_ends(span: SpanRepair) -> SpanRepair:
     g, r = span.garbled, span.repaired
     a = 0
     while a < len(g) and a < len(r) and g[a] == r[a] and not any(x.index == a for x in span.reconstructed):
