@@ -1213,13 +1213,15 @@ def _extend(span: SpanRepair, hyp: Hypothesis, text: str, lm: LanguageModel) -> 
     a, b, rep = span.start, span.end, span.repaired
     while a > 0 and (x := alone(text[a - 1])) is not None:
         a, rep = a - 1, x + rep
+    # guesses move by what was put before them, which is not one character
+    # per garbled one ('\U0010fffd' alone decodes to two GBK characters)
+    moved = len(rep) - len(span.repaired)
     while b < len(text) and (x := alone(text[b])) is not None:
         b, rep = b + 1, rep + x
     if (a, b) == (span.start, span.end):
         return span
     grown = SpanRepair(a, b, text[a:b], rep, span.layer, span.gain,
-                       tuple(replace(r, index=r.index + (span.start - a))
-                             for r in span.reconstructed))
+                       tuple(replace(r, index=r.index + moved) for r in span.reconstructed))
     return verify(grown, hyp, text) or span
 
 
