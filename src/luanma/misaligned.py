@@ -102,6 +102,7 @@ class Shifted:
     reading: str = ""       # the repair with every guess written, sure or not
 
 
+@lru_cache(maxsize=256)
 def _pairs(decoding: str, byte: int, lead: bool) -> tuple[str, ...]:
     """The two-byte characters under ``decoding`` whose first (``lead``) or
     second byte is ``byte``.
@@ -109,11 +110,6 @@ def _pairs(decoding: str, byte: int, lead: bool) -> tuple[str, ...]:
     >>> "。" in _pairs("gb18030:win", 0xA3, lead=False), "约" in _pairs("gb18030:win", 0xD4, lead=True)
     (True, True)
     """
-    return _pair_table(decoding, byte, lead)
-
-
-@lru_cache(maxsize=256)
-def _pair_table(decoding: str, byte: int, lead: bool) -> tuple[str, ...]:
     codec = Cut(decoding).encoding
     out = []
     for other in range(0x40, 0xFF):

@@ -210,10 +210,16 @@ def _fix(span: SpanRepair) -> SpanFix:
 
 
 def _lost_note(span: SpanRepair) -> list[str]:
-    return [f"lost character at [{span.start}:{span.end}] {span.garbled!r}, position {r.index} "
-            f"of the repair: left as U+FFFD (best guess {r.char!r} at {r.confidence:.2f}, "
-            f"also {', '.join(map(repr, r.alternatives)) or 'nothing else'})"
+    return [_lost_text(span.start, span.end, span.garbled, r.index, r.char, r.confidence, r.alternatives)
             for r in span.reconstructed if _unsure(r)]
+
+
+def _lost_text(start: int, end: int, garbled: str, index: int, char: str, confidence: float,
+               alternatives: tuple[str, ...]) -> str:
+    """The note for a character left as U+FFFD, with the best guess."""
+    return (f"lost character at [{start}:{end}] {garbled!r}, position {index} "
+            f"of the repair: left as U+FFFD (best guess {char!r} at {confidence:.2f}, "
+            f"also {', '.join(map(repr, alternatives)) or 'nothing else'})")
 
 
 def _check_text(text: object) -> str:
@@ -411,9 +417,7 @@ def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
         fixes.append(SpanFix(s.start, s.end, s.plan, s.garbled, s.repaired, round(confidence, 4),
                              tuple(g.index for g in s.guesses if not g.lost),
                              tuple(g.index for g in s.guesses if g.lost)))
-        notes.extend(f"lost character at [{s.start}:{s.end}] {s.garbled!r}, position {g.index} "
-                     f"of the repair: left as U+FFFD (best guess {g.char!r} at {g.confidence:.2f}, "
-                     f"also {', '.join(map(repr, g.alternatives)) or 'nothing else'})"
+        notes.extend(_lost_text(s.start, s.end, s.garbled, g.index, g.char, g.confidence, g.alternatives)
                      for g in s.guesses if g.lost)
     for s in suspect_shifted(text, applied):
         notes.append(f"possible cut stream at [{s.start}:{s.end}] {s.garbled!r} ({s.plan}): "
