@@ -269,6 +269,8 @@ WORK_BASE = 20000
 #: STARVED_BUDGET times the budget again
 STARVED_CANDIDATES = 8
 STARVED_BUDGET = 1.0
+#: Scores a search keeps memoised before it starts the memo over.
+MEMO_LIMIT = 20_000
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
@@ -550,11 +552,19 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     def logp(prev: str, ch: str) -> float:
         v = memo.get((prev, ch))
         if v is None:
+            if len(memo) >= MEMO_LIMIT:
+                # a plain cache: starting it over bounds memory on long
+                # windows and changes no score
+                memo.clear()
             v = memo[(prev, ch)] = raw_logp(prev, ch)
         return v
-    # states[node] -> {last_char: (score, back)}; clean states live on junctions
+    # states[node] -> {last_char: (score, back)}; clean states live on junctions.
+    # A back-pointer holds the back-pointer it extends (a linked path), so a
+    # table is dropped as soon as its node is done and the paths nothing
+    # extends are freed: memory follows the live paths, not every state ever
+    # pushed (once ~15 KB a character of garbled text).
     rep: list[dict[str, tuple[float, _Back]] | None] = [None] * len(g.slot)
-    clean: list[dict[str, tuple[float, _Back]]] = [dict() for _ in range(n + 1)]
+    clean: list[dict[str, tuple[float, _Back]] | None] = [dict() for _ in range(n + 1)]
     clean[0]["\n"] = (0.0, None)
 
     def push(table: dict, key: str, score: float, back: _Back) -> None:
@@ -582,16 +592,19 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             states = rep[node] = {}
         if is_j:
             cl = clean[k]
-            for last, (sc, _) in list(states.items()):       # leave repair mode
-                push(cl, last, sc, ("R", node, last, "", False))
-            for last, (sc, _) in list(cl.items()):           # enter repair mode
-                push(states, last, sc - span_penalty, ("C", k, last, "", False))
+            assert cl is not None
+            for last, (sc, b) in list(states.items()):       # leave repair mode
+                push(cl, last, sc, ("R", node, last, "", False, b))
+            for last, (sc, b) in list(cl.items()):           # enter repair mode
+                push(states, last, sc - span_penalty, ("C", k, last, "", False, b))
             if k < n:
                 ch = text[k]
                 if cl:
                     best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
-                    last, (sc, _) = best
-                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, last, ch, False))
+                    last, (sc, b) = best
+                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, last, ch, False, b))  # type: ignore[arg-type]
+                clean[k] = None          # (nothing reads a junction's table again)
+        rep[node] = None
         if not states or not g.nxt[node]:
             continue
         if len(states) > BEAM:
@@ -624,45 +637,39 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     budget -= len(cands) * len(states)
                     for ch, _data in cands:
                         cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
-                        for last, (sc, _) in states.items():
+                        for last, (sc, b) in states.items():
                             push(target, ch, sc + logp(last, ch) - cost,
-                                 ("R", node, last, ch, pattern if guess else None))
+                                 ("R", node, last, ch, pattern if guess else None, b))
     if work is not None:
         work.left -= start - budget
-    return _trace(text, hyp, g, rep, clean, lm, priors, work)
+    return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
 
 
-def _trace(text, hyp, g, rep, clean, lm, priors, work: "Work | None" = None) -> list[SpanRepair]:
+def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[SpanRepair]:
     """Walk the back-pointers of the best path and cut it into spans.
 
     A run in repair mode is cut wherever it passed a garbled character
     through unchanged (ASCII between two garbled stretches): each stretch is
     a span of its own, verified and kept or dropped on its own.
     """
-    n = len(text)
-    if not clean[n]:
+    if not final:
         return []
     # the text ends here: a line end is part of the context ("。" ends a
     # sentence, "、" does not)
-    last, (_score, back) = max(clean[n].items(), key=lambda kv: kv[1][0] + lm.logp(kv[0], _END))
+    last, (_score, back) = max(final.items(), key=lambda kv: kv[1][0] + lm.logp(kv[0], _END))
     steps = []   # (kind, start node or k, end node, emitted, guess pattern)
     mode, cur_node = "C", None
     while back is not None:
-        bmode, bnode, blast, emitted, guess = back
-        if mode == "C" and bmode == "C":
-            table = clean[bnode]
-        elif mode == "C" and bmode == "R":        # left repair mode at junction bnode
+        bmode, bnode, _blast, emitted, guess, parent = back
+        if mode == "C" and bmode == "R":          # left repair mode at junction bnode
             steps.append(("exit", bnode, None, "", None))
-            table = rep[bnode]
         elif mode == "R" and bmode == "C":        # entered repair mode at char bnode
             steps.append(("enter", bnode, None, "", None))
-            table = clean[bnode]
-        else:                                       # one character, bnode -> cur_node
+        elif mode == "R":                           # one character, bnode -> cur_node
             steps.append(("R", bnode, cur_node, emitted, guess))
-            table = rep[bnode]
         cur_node = bnode if bmode == "R" else None
         mode = bmode
-        back = table[blast][1]
+        back = parent
     steps.reverse()
     pieces: list[tuple[int, int, list]] = []
     cur: list = []
@@ -935,8 +942,8 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         a, b = window
         found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
-        for span in search(text[a:b], hyp, lm, work=work):
-            span = _shift(span, a)
+        for span in (_shift(x, pa) for pa, pb in window_pieces(text, a, b)
+                     for x in search(text[pa:pb], hyp, lm, work=work)):
             checked = _verify_or_retry(_trim(span), hyp, text)
             if checked is None or _splits_word(text, checked):
                 continue
@@ -1256,6 +1263,38 @@ def _shift(span: SpanRepair, by: int) -> SpanRepair:
 
 #: Characters of context kept around the seeds when the search is windowed.
 WINDOW_MARGIN = 12
+
+#: The longest stretch one search covers.  A search's tables grow with its
+#: window (about 2 KB a character), so a longer window (one line of
+#: megabytes of garbled text) is searched in pieces: peak memory stays a
+#: fixed working set however long the input.  Shorter texts never see a cut.
+MAX_SEARCH = 4096
+
+
+def window_pieces(text: str, start: int, end: int, limit: int | None = None) -> list[tuple[int, int]]:
+    """``text[start:end]`` as consecutive pieces of at most ``limit``
+    characters, each cut after the last line break, else the last ASCII
+    space, in its second half (where neither is, a hard cut: a character
+    split there stays as it was, never guessed across the cut).
+
+    >>> window_pieces("ab\\ncd ef", 0, 8, limit=4)
+    [(0, 3), (3, 6), (6, 8)]
+    >>> window_pieces("x" * 10, 0, 10, limit=4)
+    [(0, 4), (4, 8), (8, 10)]
+    """
+    limit = limit or MAX_SEARCH
+    pieces = []
+    a = start
+    while end - a > limit:
+        half = a + limit // 2
+        cut = text.rfind("\n", half, a + limit)
+        if cut < 0:
+            cut = text.rfind(" ", half, a + limit)
+        b = cut + 1 if cut >= 0 else a + limit
+        pieces.append((a, b))
+        a = b
+    pieces.append((a, end))
+    return pieces
 
 _UTF8_SEED = re.compile(rb"[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _UTF8_SEED_2 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
