@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--realworld", action="store_true", help="add ../shared/realworld rows")
     ap.add_argument("--only", default="", help="run rows whose name contains this")
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the table as Markdown (e.g. docs/generated/accuracy.md)")
     args = ap.parse_args(argv)
     corpus = load_corpus()
     rng = random.Random(args.seed)
@@ -340,7 +342,20 @@ def main(argv: list[str] | None = None) -> list[Row]:
     if args.realworld and want("realworld"):
         rows.extend(realworld_rows())
     print_table(rows)
+    if args.markdown:
+        write_markdown(args.markdown, rows, argv)
     return rows
+
+
+def write_markdown(path: str, rows: list[Row], argv: list[str] | None) -> None:
+    """The table as Markdown, under the command that made it (benchmarks/docout.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+    notes = [f"- {r.name}: {note}" for r in rows for note in r.notes]
+    body = docout.table(HEAD, [r.cells() for r in rows], right=set(range(1, len(HEAD))))
+    if notes:
+        body += "\n\nChanged clean texts (first three per row):\n\n" + "\n".join(notes)
+    docout.write(path, body, None if argv is None else [sys.argv[0], *argv])
 
 
 def print_table(rows: list[Row]) -> None:

@@ -303,13 +303,19 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=120.0,
                     help="skip a scaling measurement estimated to take longer (s)")
     ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the tables as Markdown (e.g. docs/generated/speed.md)")
     args = ap.parse_args()
+    sections: list[tuple[str, str]] = []     # (title, text as printed) for --markdown
 
     print("machine:", machine())
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    sections.append(("machine", machine()))
     if not args.no_startup:
         print("\n## start-up\n")
-        print(startup())
+        text = startup()
+        print(text)
+        sections.append(("start-up", text))
 
     zh = corpus_lines("zh-Hans", args.lines)
     zh_src = corpus_lines("zh-Hans", 100000)
@@ -335,6 +341,12 @@ def main() -> None:
     print(f"\n## throughput (median of {args.reps})\n")
     table_text, res = throughput(datasets, args.reps)
     print(table_text)
+    sections.append((f"throughput (median of {args.reps})", table_text))
+    sizes = [float(s) for s in args.sizes.split(",") if s]
+    if not sizes:              # --sizes "": no scaling table
+        if args.markdown:
+            write_markdown(args.markdown, sections)
+        return
 
     # per-MB rates from a short pass, to keep the scaling run within budget
     ms = methods()
@@ -344,15 +356,29 @@ def main() -> None:
     for dname, lines in probe.items():
         for name, fn in ms.items():
             rates[(dname, name)] = timed(fn, lines, 1) / mb(lines)
-    sizes = [float(s) for s in args.sizes.split(",") if s]
     print(f"\n## scaling (median of up to {args.reps}; budget {args.budget:g} s a measurement)\n")
     scale_text, per_mb = scaling(zh_src, garbled_all, sizes, args.reps, args.budget, rates)
     print(scale_text)
     print("\n## issue 6 targets\n")
-    print(targets(res, per_mb, sizes))
+    target_text = targets(res, per_mb, sizes)
+    print(target_text)
+    sections.append((f"scaling (s per MB; median of up to {args.reps})", scale_text))
+    sections.append(("issue 6 targets", target_text))
+    if args.markdown:
+        write_markdown(args.markdown, sections)
     import resource
 
     print(f"\nprocess peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+
+
+def write_markdown(path: str, sections: list[tuple[str, str]]) -> None:
+    """The tables as printed, each under a heading, below the command that
+    made them (benchmarks/docout.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+
+    body = "\n\n".join(f"**{title}**\n\n```text\n{text}\n```" for title, text in sections)
+    docout.write(path, body)
 
 
 if __name__ == "__main__":

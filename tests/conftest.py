@@ -41,3 +41,20 @@ def chain_to_plan(chain: list[list[str]]) -> str:
         behaviour = _HANDLER_TO_BEHAVIOUR[dec[2] if len(dec) > 2 else "strict"]
         layers.append(f"{enc_spec} -> {dec[1]}" + (f":{behaviour}" if behaviour else ""))
     return " | ".join(layers)
+
+
+#: Doctests of a module that drives an engine need that engine's package
+#: (the ``engines`` extra); with only ``.[test]`` installed they skip.
+_DOCTEST_NEEDS = {"luanma.dask.": "dask", "luanma.spark.": "pyspark"}
+
+
+def pytest_collection_modifyitems(config, items):
+    import importlib.util
+
+    for item in items:
+        if type(item).__name__ != "DoctestItem":
+            continue
+        for prefix, package in _DOCTEST_NEEDS.items():
+            if item.name.startswith(prefix) and importlib.util.find_spec(package) is None:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"{package} not installed (pip install -e '.[engines]')"))

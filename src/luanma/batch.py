@@ -115,6 +115,12 @@ def worker_pool(jobs: int) -> ProcessPoolExecutor:
     (Loading the model in the parent before fork, to share its pages, was
     tried: it saved ~4% of the tree's memory, as workers soon copy what
     they touch, and cost every run a warm-up; workers load their own.)
+
+    >>> from luanma import repair
+    >>> pool = worker_pool(1)
+    >>> list(ordered_map(repair, [(0, "鍥炬爣"), (1, "ok")], pool))
+    [(0, '图标'), (1, 'ok')]
+    >>> stop_pool(pool)
     """
     return ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
                                initargs=(os.getpid(),))
@@ -122,7 +128,15 @@ def worker_pool(jobs: int) -> ProcessPoolExecutor:
 
 def stop_pool(pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
     """Shut ``pool`` down; with ``kill``, end running tasks now (Ctrl-C, an
-    error) instead of waiting for them to finish."""
+    error) instead of waiting for them to finish.
+
+    >>> pool = worker_pool(1)
+    >>> stop_pool(pool, kill=True)
+    >>> pool.submit(len, "x")
+    Traceback (most recent call last):
+      ...
+    RuntimeError: cannot schedule new futures after shutdown
+    """
     if not kill:
         pool.shutdown(wait=True, cancel_futures=True)
         return

@@ -19,7 +19,14 @@ __all__ = ["BytesRepair", "detect_encoding", "repair_bytes"]
 
 @dataclass(frozen=True)
 class BytesRepair:
-    """What :func:`repair_bytes` found and did."""
+    """What :func:`repair_bytes` found and did.
+
+    >>> r = repair_bytes("鐢辨湀瑕佸ソ".encode("utf-8"))
+    >>> r.text, r.encoding, r.confidence, r.undecodable
+    ('由月要好', 'utf-8', 1.0, ())
+    >>> print(r.plan)
+    [0:6] utf-8 -> gbk '鐢辨湀瑕佸ソ' -> '由月要好'
+    """
 
     text: str
     encoding: str
@@ -35,6 +42,12 @@ def repair_bytes(data: bytes, strict: bool = False) -> BytesRepair:
     strict mode undecodable bytes raise :class:`UndecodableBytesError` naming
     the byte offset; in lenient mode they become U+FFFD and their offsets are
     reported, never dropped.
+
+    >>> r = repair_bytes("由月要好，不過現在記憶體便宜".encode("big5"))
+    >>> r.text, r.encoding
+    ('由月要好，不過現在記憶體便宜', 'big5')
+    >>> repair_bytes("Sego 图标".encode("utf-8")).text      # UTF-8: decoded, nothing to repair
+    'Sego 图标'
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"repair_bytes() needs bytes, not {type(data).__name__}")

@@ -43,7 +43,14 @@ DIAGNOSIS_FIELDS = (
 
 
 class RowRepairError(LuanmaError):
-    """repair() raised on one row; the message names the row and the column."""
+    """repair() raised on one row; the message names the row and the column.
+
+    >>> try:
+    ...     repair_values([b"x"], lambda i: f"#{i}", column="body")
+    ... except RowRepairError as exc:
+    ...     print(exc)
+    luanma: repair failed on row #0 (column 'body'): TypeError: luanma works on str, not bytes; use repair_bytes() for bytes
+    """
 
 
 def check_errors(errors: str) -> str:
@@ -89,7 +96,17 @@ def repair_values(values: Iterable[Any], row_id: Callable[[int], str], *, column
     """``func`` (default :func:`luanma.repair`) on each value, each distinct
     string once; missing values pass.  A value that raises: with
     ``errors="raise"``, RowRepairError naming ``row_id(i)``; with ``"keep"``,
-    the value itself, and ``record(row_id(i), 'Type: message')``."""
+    the value itself, and ``record(row_id(i), 'Type: message')``.
+
+    >>> repair_values(["鍥炬爣", None, "鍥炬爣"], str, column="title")
+    ['图标', None, '图标']
+    >>> kept = {}
+    >>> repair_values(["鍥炬爣", b"x"], lambda i: f"#{i}", column="title",
+    ...               errors="keep", record=kept.__setitem__)
+    ['图标', b'x']
+    >>> kept
+    {'#1': 'TypeError: luanma works on str, not bytes; use repair_bytes() for bytes'}
+    """
     func = func or repair
     cache: dict[str, Any] = {}
     out = []
@@ -143,7 +160,11 @@ def diagnosis_record(value: Any, func: Callable[[str], Diagnosis] | None = None)
 
 def diagnosis_records(values: Iterable[Any],
                       func: Callable[[str], Diagnosis] | None = None) -> list[dict]:
-    """:func:`diagnosis_record` for each value, each distinct string once."""
+    """:func:`diagnosis_record` for each value, each distinct string once.
+
+    >>> [(r["repaired"], r["chains"]) for r in diagnosis_records(["鍥炬爣", None, "ok"])]
+    [('图标', ['utf-8 -> gbk']), (None, []), ('ok', [])]
+    """
     cache: dict[str, dict] = {}
     out = []
     for value in values:

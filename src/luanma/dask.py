@@ -80,7 +80,15 @@ def row_errors(client: distributed.Client | None = None) -> dict[str, str]:
     """``{row id: 'Type: message'}`` for the rows that ``errors="keep"``
     kept as they were on this client's cluster (the scheduler keeps the
     last ``distributed.admin.low-level-log-length`` events, 1000 by
-    default).  Row ids name the column: ``'body: id=17'``."""
+    default).  Row ids name the column: ``'body: id=17'``.
+
+    Needs a running ``distributed`` cluster (here, a client of one):
+
+    >>> ddf = repair_columns(ddf, "body", id="doc_id", errors="keep")   # doctest: +SKIP
+    >>> ddf.to_parquet("fixed/")                                        # doctest: +SKIP
+    >>> row_errors(client)                                              # doctest: +SKIP
+    {'body: doc_id=17': 'TypeError: luanma works on str, not bytes; use repair_bytes() for bytes'}
+    """
     if client is None:
         from distributed import get_client
 
@@ -170,6 +178,15 @@ def repair_columns(frame: dask.dataframe.DataFrame, columns: str | Iterable[str]
     row in errors (else its index label and partition).
 
     >>> ddf = repair_columns(ddf, ["title", "body"], id="doc_id")   # doctest: +SKIP
+
+    Runs on Dask's local scheduler too (no cluster needed):
+
+    >>> import pandas as pd, dask.dataframe as dd
+    >>> small = dd.from_pandas(pd.DataFrame({"doc_id": [1, 2], "title": ["鍥炬爣", None]}),
+    ...                        npartitions=1)
+    >>> out = repair_columns(small, "title", id="doc_id").compute()
+    >>> out["title"].fillna("(missing)").tolist()
+    ['图标', '(missing)']
     """
     check_errors(errors)
     columns = [columns] if isinstance(columns, str) else list(columns)
@@ -257,6 +274,12 @@ def repair_bag(bag: dask.bag.Bag, *, key: str | None = None, id: str | None = No
 
     >>> pages = db.read_text("pages-*.jsonl").map(json.loads)       # doctest: +SKIP
     >>> repair_bag(pages, key="body", id="url").map(json.dumps)     # doctest: +SKIP
+
+    On Dask's local scheduler (no cluster needed):
+
+    >>> import dask.bag as db
+    >>> repair_bag(db.from_sequence(["Sego 鍥炬爣", "ok"], npartitions=1)).compute()
+    ['Sego 图标', 'ok']
     """
     import dask.bag as db
 
@@ -277,5 +300,12 @@ def diagnose_bag(bag: dask.bag.Bag, *, key: str | None = None,
     """A lazy Dask Bag of dicts, one per item: ``luanma.diagnose()`` of the
     item (or of its ``key`` field) with the keys of
     ``luanma.spark.DIAGNOSIS_FIELDS``.  Never fails an item: ``error`` says
-    what went wrong."""
+    what went wrong.
+
+    >>> import dask.bag as db
+    >>> pages = db.from_sequence([{"url": "a", "body": "Sego 鍥炬爣"},
+    ...                           {"url": "b", "body": "图标"}], npartitions=1)
+    >>> [(d["repaired"], d["chains"]) for d in diagnose_bag(pages, key="body").compute()]
+    [('Sego 图标', ['utf-8 -> gbk']), ('图标', [])]
+    """
     return bag.map_partitions(_diagnose_bag_part, key, func)

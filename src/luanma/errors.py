@@ -15,11 +15,26 @@ __all__ = [
 
 
 class LuanmaError(Exception):
-    """Base class for luanma's errors."""
+    """Base class for luanma's errors.
+
+    >>> from luanma import Plan
+    >>> try:
+    ...     Plan.parse("utf-8 -> no-such-codec")
+    ... except LuanmaError as exc:
+    ...     print(type(exc).__name__, exc)
+    UnknownVariantError unknown codec 'no-such-codec'
+    """
 
 
 class UnknownVariantError(LuanmaError, ValueError):
-    """A codec or decoder behaviour name that luanma does not know."""
+    """A codec or decoder behaviour name that luanma does not know.
+
+    >>> from luanma import get_variant
+    >>> get_variant("gbk:sometimes")
+    Traceback (most recent call last):
+      ...
+    luanma.errors.UnknownVariantError: unknown decoder behaviour 'sometimes' in 'gbk:sometimes'; known: strict, replace, whatwg, win, qmark, ignore, c1, escape
+    """
 
 
 def _show(ch: str) -> str:
@@ -39,7 +54,15 @@ class UnrepresentableError(LuanmaError, ValueError):
 
 
 class UndecodableBytesError(LuanmaError, ValueError):
-    """A strict decoder met bytes it cannot map."""
+    """A strict decoder met bytes it cannot map.
+
+    >>> from luanma import decode
+    >>> try:
+    ...     decode(b"ok \\xff", "utf-8")
+    ... except UndecodableBytesError as exc:
+    ...     print(exc.offset, exc)
+    3 'utf-8' cannot decode ff at byte offset 3 (invalid start byte)
+    """
 
     def __init__(self, data: bytes, offset: int, encoding: str, reason: str = "") -> None:
         self.data, self.offset, self.encoding = data, offset, encoding
@@ -52,6 +75,13 @@ class LossyTextError(LuanmaError, ValueError):
 
     ``repair()`` reconstructs such text under a language model; ``Plan.undo``
     refuses to guess.
+
+    >>> from luanma import Plan
+    >>> try:
+    ...     Plan.parse("utf-8 -> gbk:win").undo("鎵?98")
+    ... except LossyTextError as exc:
+    ...     print(exc.index, exc.encoding)
+    1 gbk:win
     """
 
     def __init__(self, text: str, index: int, encoding: str) -> None:
@@ -62,4 +92,12 @@ class LossyTextError(LuanmaError, ValueError):
 
 
 class PlanSyntaxError(LuanmaError, ValueError):
-    """A printed plan that does not parse."""
+    """A printed plan that does not parse.
+
+    >>> from luanma import Plan
+    >>> try:
+    ...     Plan.parse("utf-8 ->")
+    ... except PlanSyntaxError as exc:
+    ...     print(exc)
+    layer 'utf-8 ->' is not 'encoding -> decoding', 'cut:DECODER' or 'fold:KIND'
+    """

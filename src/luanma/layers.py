@@ -274,7 +274,11 @@ def _first_difference(a: bytes, b: bytes) -> int:
 
 @dataclass(frozen=True)
 class LayerLoss:
-    """A loss and the index of the layer where it happened."""
+    """A loss and the index of the layer where it happened.
+
+    >>> corrupt("才198", "utf-8 -> gbk:win").losses[0].layer
+    0
+    """
 
     layer: int
     loss: Loss
@@ -282,7 +286,14 @@ class LayerLoss:
 
 @dataclass(frozen=True)
 class Corruption:
-    """What :func:`corrupt` made: the garbled text, the plan, and the losses."""
+    """What :func:`corrupt` made: the garbled text, the plan, and the losses.
+
+    >>> c = corrupt("才198", "utf-8 -> gbk:win")      # Windows swallowed the "1"
+    >>> c.text, str(c.plan), c.lossy
+    ('鎵?98', 'utf-8 -> gbk:win', True)
+    >>> corrupt("由月要好", "utf-8 -> gbk").losses
+    ()
+    """
 
     text: str
     plan: "Plan"
@@ -302,7 +313,14 @@ _ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
 
 @dataclass(frozen=True)
 class Plan:
-    """An ordered chain of layers (first applied first)."""
+    """An ordered chain of layers (first applied first).
+
+    >>> plan = Plan.parse("utf-8 -> gbk | utf-8 -> cp1252:c1")
+    >>> len(plan.layers), str(plan.layers[0])
+    (2, 'utf-8 -> gbk')
+    >>> Plan.parse("utf-8 -> gbk").undo("鐢辨湀瑕佸ソ")
+    '由月要好'
+    """
 
     layers: tuple[Step, ...]
 

@@ -43,7 +43,14 @@ MAX_ROUNDS = 3
 
 @dataclass(frozen=True)
 class SpanFix:
-    """One applied edit: ``garbled`` at ``[start:end)`` became ``repaired``."""
+    """One applied edit: ``garbled`` at ``[start:end)`` became ``repaired``.
+
+    >>> fix = diagnose("Sego 鍥炬爣").spans[0]
+    >>> fix.start, fix.end, fix.layer, fix.garbled, fix.repaired, fix.confidence
+    (5, 8, 'utf-8 -> gbk', '鍥炬爣', '图标', 1.0)
+    >>> print(fix)
+    [5:8] utf-8 -> gbk '鍥炬爣' -> '图标'
+    """
 
     start: int
     end: int
@@ -67,7 +74,16 @@ class SpanFix:
 @dataclass(frozen=True)
 class RepairPlan:
     """What repair() did, as data: rounds of span edits, each round applied
-    to the output of the one before.  Prints, stores as JSON, re-applies."""
+    to the output of the one before.  Prints, stores as JSON, re-applies.
+
+    >>> fixed, plan = repair_and_explain("Sego 鍥炬爣")
+    >>> len(plan.fixes), bool(plan)
+    (1, True)
+    >>> RepairPlan.from_json(plan.to_json()).apply("Sego 鍥炬爣")
+    'Sego 图标'
+    >>> print(repair_and_explain("这是正常的中文。")[1])
+    (no change)
+    """
 
     rounds: tuple[tuple[SpanFix, ...], ...] = ()
 
@@ -133,7 +149,16 @@ class Damage:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """Everything diagnose() found: applied spans, withheld guesses, damage."""
+    """Everything diagnose() found: applied spans, withheld guesses, damage.
+
+    >>> d = diagnose("锟斤拷锟斤拷 Sego 鍥炬爣")
+    >>> d.changed, d.repaired
+    (True, '锟斤拷锟斤拷 Sego 图标')
+    >>> [f.layer for f in d.spans], [x.kind for x in d.damage]
+    (['utf-8 -> gbk'], ['kunkaokao'])
+    >>> d.notes
+    ("kunkaokao at [0:6] '锟斤拷锟斤拷': the bytes are lost, left as is",)
+    """
 
     text: str
     repaired: str
@@ -541,7 +566,16 @@ def _latin_pass(text: str) -> SpanFix | None:
 
 
 def repair_and_explain(text: str) -> tuple[str, RepairPlan]:
-    """Repair ``text`` and return the plan that did it (empty if nothing changed)."""
+    """Repair ``text`` and return the plan that did it (empty if nothing changed).
+
+    >>> fixed, plan = repair_and_explain("Sego 鍥炬爣")
+    >>> fixed
+    'Sego 图标'
+    >>> print(plan)
+    [5:8] utf-8 -> gbk '鍥炬爣' -> '图标'
+    >>> plan.apply("Sego 鍥炬爣") == fixed
+    True
+    """
     d = diagnose(text)
     return d.repaired, d.plan
 

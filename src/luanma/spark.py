@@ -89,6 +89,14 @@ class RowErrors:
     ``'#120 of partition 3'``), at most ``limit`` rows.  Spark adds
     accumulator updates from transformations again if it runs a task again,
     hence a dict keyed by row.  (Spark Connect has no accumulators.)
+
+    Needs a running SparkSession (``spark``):
+
+    >>> log = RowErrors(spark)                                              # doctest: +SKIP
+    >>> fixed = df.withColumn("body", repair_col("body", id="doc_id", errors="keep", log=log))  # doctest: +SKIP
+    >>> fixed.write.parquet("fixed/")                                       # doctest: +SKIP
+    >>> log.errors                                                          # doctest: +SKIP
+    {'doc_id=17': 'TypeError: luanma works on str, not bytes; use repair_bytes() for bytes'}
     """
 
     def __init__(self, spark: Any, limit: int = 1000) -> None:

@@ -212,6 +212,11 @@ class Loss:
     the encoder could not carry); ``kind`` is ``undecodable``, ``unencodable``
     or ``ambiguous`` (bytes a decoder maps to a character that encodes back
     differently).
+
+    >>> from luanma import corrupt
+    >>> loss = corrupt("才198", "utf-8 -> gbk:win").losses[0].loss
+    >>> loss.offset, loss.lost, loss.replacement, loss.kind
+    (2, b'\x8d1', '?', 'undecodable')
     """
 
     offset: int
