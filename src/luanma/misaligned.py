@@ -296,7 +296,7 @@ def find_shifted(text: str, lm: LanguageModel | None = None) -> list[Shifted]:
     >>> find_shifted("你说什么?我不知道。")
     []
     """
-    return [s for s in _shifted(text, lm or get_model(), MIN_SHIFTED) if s.gain >= SHIFT_PENALTY]
+    return cut_streams(text, lm)[0]
 
 
 def suspect_shifted(text: str, applied: list[Shifted], lm: LanguageModel | None = None
@@ -309,7 +309,25 @@ def suspect_shifted(text: str, applied: list[Shifted], lm: LanguageModel | None 
     >>> [(s.garbled, s.plan) for s in suspect_shifted("更個(gè)性化的理解?!?/p>", [])]
     [('?!?', 'cut:gb18030:win | fold:width')]
     """
-    return [s for s in _shifted(text, lm or get_model(), 1) if s.gain >= SUSPECT_GAIN
+    return _suspects(text, applied, lm or get_model(), {})
+
+
+def cut_streams(text: str, lm: LanguageModel | None = None) -> tuple[list[Shifted], list[Shifted]]:
+    """(:func:`find_shifted`, :func:`suspect_shifted` of those) in one go:
+    the second pass reuses every realignment the first one weighed.
+
+    >>> applied, suspects = cut_streams("金額?!拔腋\ue3c1嘞胱孉I幫算清")
+    >>> [s.garbled for s in applied], suspects
+    (['?!拔腋\ue3c1嘞胱孉'], [])
+    """
+    lm = lm or get_model()
+    memo: dict = {}
+    applied = [s for s in _shifted(text, lm, MIN_SHIFTED, memo) if s.gain >= SHIFT_PENALTY]
+    return applied, _suspects(text, applied, lm, memo)
+
+
+def _suspects(text: str, applied: list[Shifted], lm: LanguageModel, memo: dict) -> list[Shifted]:
+    return [s for s in _shifted(text, lm, 1, memo) if s.gain >= SUSPECT_GAIN
             and not any(s.start < a.end and a.start < s.end for a in applied)]
 
 
@@ -317,9 +335,11 @@ def suspect_shifted(text: str, applied: list[Shifted], lm: LanguageModel | None 
 SUSPECT_GAIN = 2.0
 
 
-def _shifted(text: str, lm: LanguageModel, min_run: int) -> list[Shifted]:
+def _shifted(text: str, lm: LanguageModel, min_run: int, memo: dict | None = None) -> list[Shifted]:
     """The best realignment of each run of at least ``min_run`` characters
-    after a cut mark, whatever its gain (runs do not overlap)."""
+    after a cut mark, whatever its gain (runs do not overlap).  ``memo``
+    keeps each candidate's realignment for another pass over ``text``."""
+    memo = {} if memo is None else memo
     out: list[Shifted] = []
     pos = 0
     for m in _RUN.finditer(text):
@@ -330,7 +350,10 @@ def _shifted(text: str, lm: LanguageModel, min_run: int) -> list[Shifted]:
             if end - m.start(1) < min_run:
                 continue
             for decoding in SHIFT_DECODERS:
-                s = _best(text, m.start(), end, run, decoding, marked, lm)
+                key = (m.start(), end, run, decoding, marked)
+                if key not in memo:
+                    memo[key] = _best(text, m.start(), end, run, decoding, marked, lm)
+                s = memo[key]
                 if s is not None and (best is None or s.gain > best.gain):
                     best = s
         if best is not None:

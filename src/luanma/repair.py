@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .errors import PlanSyntaxError
 from .fastpath import FTFY, SHIFTED, signatures
-from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, find_shifted, suspect_shifted
+from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, cut_streams
 from .residue import Residue, clean, residue_note, script_config
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
@@ -429,11 +429,11 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Di
 
 
 def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
-    """Edits for the cut streams of :func:`luanma.misaligned.find_shifted`;
+    """Edits for the cut streams of :func:`luanma.misaligned.cut_streams`;
     notes for the characters they leave as U+FFFD and for the weaker cuts
     left alone (:func:`luanma.misaligned.suspect_shifted`)."""
     fixes, notes = [], []
-    applied = find_shifted(text)
+    applied, suspects = cut_streams(text)
     for s in applied:
         confidence = 1.0 / (1.0 + 10.0 ** (-min(s.gain, 50.0)))
         for g in s.guesses:
@@ -444,7 +444,7 @@ def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
                              tuple(g.index for g in s.guesses if g.lost)))
         notes.extend(_lost_text(s.start, s.end, s.garbled, g.index, g.char, g.confidence, g.alternatives)
                      for g in s.guesses if g.lost)
-    for s in suspect_shifted(text, applied):
+    for s in suspects:
         notes.append(f"possible cut stream at [{s.start}:{s.end}] {s.garbled!r} ({s.plan}): "
                      f"it would read {s.reading!r} (gain {s.gain:.1f}; applied from "
                      f"{SHIFT_PENALTY:g}, with runs of {MIN_SHIFTED}+), left as is")
