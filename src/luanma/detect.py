@@ -59,7 +59,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("gbk", ("gbk:whatwg", "gbk:win"),
            ("gbk", "gb18030", "gbk:win", "gb18030:win", "gbk:whatwg", "gb18030:replace",
             "gbk:replace", "gbk:qmark")),
-    Family("big5", ("big5:whatwg", "cp950:win"),
+    # (Python's own cp950 too: it reads Big5's user-defined rows as the ETEN
+    # kana and Cyrillic where Windows shows private-use characters)
+    Family("big5", ("big5:whatwg", "cp950:win", "cp950"),
            ("big5", "cp950", "big5hkscs", "cp950:win", "big5:whatwg", "big5:replace",
             "cp950:replace", "big5:qmark")),
     Family("shift_jis", ("cp932:win", "shift_jis"),
@@ -203,6 +205,9 @@ def _counterparts(encoding: str, family: str) -> dict[int, str]:
     """``str.translate`` table: each double-byte character the decoders of
     ``family`` show -> what its bytes are in ``encoding`` (a legacy pair)."""
     shown = [get_variant(v).codec for v in FAMILIES[family].verify[:2]]
+    # (and what only a Windows decoder shows: user-defined areas as PUA)
+    shown += [c for c in (get_variant(v).codec for v in FAMILIES[family].reencode
+                          if get_variant(v).behaviour == "win") if c not in shown]
     table: dict[int, str] = {}
     for lead in range(0x81, 0xFF):
         for trail in range(0x40, 0xFF):

@@ -18,8 +18,9 @@ Behaviours (the table :data:`BEHAVIOURS` is the reference):
 ``win``      Windows/.NET double-byte code pages (``MultiByteToWideChar``):
              a lead byte with an invalid trail becomes ONE ``?`` (``・`` on
              CP932) and swallows the trail byte even when it is ASCII -- the
-             common ``鈥?`` pattern; 0x80 is ``€`` on CP936; GBK's user-defined
-             rows decode to private-use characters.
+             common ``鈥?`` pattern; 0x80 is ``€`` on CP936; GBK's and
+             Big5's (CP950's) user-defined areas decode to private-use
+             characters.
 ``qmark``    one ``?`` per error (Java's and many converters' habit).
 ``ignore``   undecodable bytes vanish.
 ``c1``       single-byte pages: undefined bytes become the C1 control with the
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
+from . import eudc
 from .errors import LossyTextError, UndecodableBytesError, UnknownVariantError
 
 __all__ = [
@@ -107,10 +109,14 @@ _WHATWG_CODEC: Final[dict[str, str]] = {
 _WIN_PAIR_FALLBACK: Final[dict[str, str]] = {"gbk": "gb18030", "gb2312": "gb18030"}
 _EURO_AT_80: Final[frozenset[str]] = frozenset({"gbk", "gb2312", "gb18030"})
 _WIN_REPLACEMENT: Final[dict[str, str]] = {"cp932": "\u30fb", "shift_jis": "\u30fb"}
+# Windows' CP950 shows Big5's user-defined areas as private-use characters
+# (luanma.eudc); Python's cp950 rejects them or reads other characters there.
+_WIN_CODEC: Final[dict[str, str]] = {"cp950": eudc.NAME, "big5": eudc.NAME}
 
 _DOUBLE_BYTE: Final[frozenset[str]] = frozenset(
     {"gbk", "gb2312", "gb18030", "big5", "cp950", "big5hkscs", "shift_jis",
-     "cp932", "euc_jp", "euc_kr", "cp949", "johab", "shift_jis_2004", "euc_jis_2004"}
+     "cp932", "euc_jp", "euc_kr", "cp949", "johab", "shift_jis_2004", "euc_jis_2004",
+     eudc.NAME}
 )
 
 
@@ -193,6 +199,7 @@ def get_variant(spec: str) -> Variant:
         if label not in _DOUBLE_BYTE:
             raise UnknownVariantError(f"'win' behaviour is for double-byte code pages, not {label!r}")
         replacement = _WIN_REPLACEMENT.get(label, "?")
+        codec = _WIN_CODEC.get(label, label)
         fallback = _WIN_PAIR_FALLBACK.get(label)
         # CP936 shows 0x80 as the euro sign; the other Windows DBCS pages keep it
         overrides[0x80] = "\u20ac" if label in _EURO_AT_80 else "\x80"
