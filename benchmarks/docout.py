@@ -58,11 +58,14 @@ def table(head: list[str], rows: list[list[str]], right: set[int] = frozenset())
     return "\n".join(lines)
 
 
-def write(path: str | os.PathLike, body: str, argv: list[str] | None = None) -> None:
-    """Write ``body`` under a provenance line to ``path`` (UTF-8)."""
+def write(path: str | os.PathLike, body: str, argv: list[str] | None = None,
+          quiet: bool = False) -> None:
+    """Write ``body`` under a provenance line to ``path`` (UTF-8); says so on
+    stderr unless ``quiet`` (for scripts that rewrite it as they go)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (f"<!-- written by a benchmark script; do not edit by hand -->\n\n"
             f"{provenance(argv)}\n\n{body.rstrip()}\n")
     path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}", file=sys.stderr)
+    if not quiet:
+        print(f"wrote {path}", file=sys.stderr)
