@@ -11,7 +11,9 @@ lines joined into one line (so the search windows are as long as they get)
 and garbled losslessly with ``utf-8 -> cp1252:c1``.  Each text is repaired
 once untraced (the language model and its bounded caches, shared by every
 call, are loaded and warmed), then once under tracemalloc; the peak of that
-second call is the call's working memory.  Columns: characters of the input,
+second call is the call's working memory.  First, the language model's own
+load is measured: seconds, traced memory it keeps, and the growth of the
+process's peak RSS (what a worker process pays once).  Columns: characters of the input,
 ``sys.getsizeof`` of it, the peak, their ratio, and for garbled text the
 peak's growth per byte of input from the previous size.  Garbled text is
 slow (milliseconds a character, more under tracemalloc): keep its sizes
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import resource
 import sys
 import time
 import tracemalloc
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 import luanma  # noqa: E402
 from luanma import detect  # noqa: E402
 from luanma.fastpath import signatures  # noqa: E402
+from luanma.model import get_model  # noqa: E402
 
 #: the module (``luanma.repair`` as an attribute is the function)
 repair_module = importlib.import_module("luanma.repair")
@@ -69,6 +73,22 @@ def peak_of_one_call(text: str) -> tuple[str, int, float]:
     return out, peak, dt
 
 
+def model_load() -> list[str]:
+    """[seconds, traced MB kept, traced MB peak, peak RSS growth MB] of
+    loading the language model (first thing in the process)."""
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    try:
+        t = time.perf_counter()
+        get_model()
+        dt = time.perf_counter() - t
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024   # Linux: KiB
+    return [f"{dt:.2f}", f"{kept / 1e6:.0f}", f"{peak / 1e6:.0f}", f"{rss / 1e6:.0f}"]
+
+
 def _sizes(arg: str) -> list[int]:
     return [int(x) for x in arg.split(",") if x]
 
@@ -84,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows: list[list[str]] = []
     t0 = time.perf_counter()
+    load = model_load()
+    print(f"language model load (traced): {load[0]} s, {load[1]} MB kept, {load[2]} MB peak; "
+          f"peak RSS +{load[3]} MB")
     print(f"{'text':28} {'characters':>10} {'input MB':>9} {'peak MB':>9} {'peak/input':>10} "
           f"{'growth B/B':>10} {'exact':>6} {'traced s':>9}")
 
@@ -116,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         import docout
         head = ["text", "characters", "input (MB)", "peak (MB)", "peak / input",
                 "growth (bytes a byte)", "exact", "seconds (traced)"]
-        body = (docout.table(head, rows, right={1, 2, 3, 4, 5, 7})
+        body = (docout.table(["loading the language model", "seconds (traced)", "traced MB kept",
+                              "traced MB at peak", "peak RSS growth (MB)"],
+                             [["`luanma.model.get_model()`", *load]], right={1, 2, 3, 4})
+                + "\n\n" + docout.table(head, rows, right={1, 2, 3, 4, 5, 7})
                 + f"\n\nInput size is `sys.getsizeof`; peak is tracemalloc's, for the second "
                   f"of two calls; growth is (peak - previous peak) / (input - previous input). "
                   f"{consts}; {seconds:.0f} s in all.")

@@ -17,8 +17,8 @@ Parts:
    the checks had to turn down).
 2. **The seed page** (``corpus/specimens/seed-page.txt``): every annotation,
    counted by a crude pattern (CJK character + bracketed lowercase word with
-   a tone mark; on this page all 619 matches are annotations, read by hand
-   as 101 distinct pairs), against what :func:`find_residue` reports; and
+   a tone mark; on this page every match is an annotation, checked by
+   hand), against what :func:`find_residue` reports; and
    the five annotations inside the page's damage, whose '(' is gone.
 3. **Synthetic** (needs pypinyin, ``pip install 'luanma[tools]'``): zh-Hans
    corpus lines converted with OpenCC s2t, each character the conversion
