@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def commit() -> str:
     """The short commit hash of the checkout, with ``+changes`` when files
-    under src/ or benchmarks/ differ from it."""
+    under src/ or the scripts of benchmarks/ and tools/ differ from it."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benchmarks"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benchmarks/*.py", "tools/*.py"],
                                cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
