@@ -176,7 +176,8 @@ def write_markdown(path: str, checked: Counter[str], failed: Counter[str],
                    cross: tuple[int, list[str]] | None, argv: list[str] | None) -> None:
     """The tables under the command that made them (benchmarks/docout.py);
     written after each source too, so a run stopped early leaves its numbers."""
-    import docout  # (on the path: _tables puts it there)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
 
     props, sources = _tables(checked, failed, per_source)
     if cross is None:
