@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def commit() -> str:
     """The short commit hash of the checkout, with ``+changes`` when files
-    under src/ or benchmarks/ differ from it."""
+    under src/ or the scripts of benchmarks/ and tools/ differ from it."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benchmarks"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "benchmarks/*.py", "tools/*.py"],
                                cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -58,11 +58,14 @@ def table(head: list[str], rows: list[list[str]], right: set[int] = frozenset())
     return "\n".join(lines)
 
 
-def write(path: str | os.PathLike, body: str, argv: list[str] | None = None) -> None:
-    """Write ``body`` under a provenance line to ``path`` (UTF-8)."""
+def write(path: str | os.PathLike, body: str, argv: list[str] | None = None,
+          quiet: bool = False) -> None:
+    """Write ``body`` under a provenance line to ``path`` (UTF-8); says so on
+    stderr unless ``quiet`` (for scripts that rewrite it as they go)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (f"<!-- written by a benchmark script; do not edit by hand -->\n\n"
             f"{provenance(argv)}\n\n{body.rstrip()}\n")
     path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}", file=sys.stderr)
+    if not quiet:
+        print(f"wrote {path}", file=sys.stderr)

@@ -5,6 +5,7 @@ process, and ``jobs=2``), all on the same records.
     python benchmarks/engines.py                         # 200,000 rows (slow: see below)
     python benchmarks/engines.py --rows 20000            # a quick run
     python benchmarks/engines.py --rows 20000 --engines inprocess spark
+    python benchmarks/engines.py --rows 20000 --markdown docs/generated/engines.md
 
 The records are built reproducibly (same --rows, --mix and --seed, same
 records) from the corpus, as benchmarks/etl.py builds its file: mostly clean
@@ -139,6 +140,10 @@ class LoadSampler:
         self._stop.set()
         self._thread.join()
 
+    def mean_max(self) -> tuple[float, float]:
+        s = self.samples or [os.getloadavg()[0]]
+        return statistics.mean(s), max(s)
+
     def summary(self) -> str:
         s = self.samples or [os.getloadavg()[0]]
         return f"load {statistics.mean(s):.2f} mean, {max(s):.2f} max"
@@ -218,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partitions", type=int, default=8, help="Parquet files (partitions)")
     ap.add_argument("--batch", type=int, default=10_000,
                     help="spark.sql.execution.arrow.maxRecordsPerBatch")
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the table as Markdown (e.g. docs/generated/engines.md)")
     args = ap.parse_args(argv)
+    table: list[list[str]] = []
 
     print(f"# {args.rows} rows, mix {args.mix}, seed {args.seed}; "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
@@ -266,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
                     stop()
             print(f"{label:28} {len(texts) / seconds:9.0f} {seconds:9.1f} {startup:10.1f}  "
                   f"{load.summary()}", flush=True)
+            mean, peak = load.mean_max()
+            table.append([label, f"{len(texts) / seconds:.0f}", f"{seconds:.1f}",
+                          f"{startup:.1f}" if engine in ("spark", "dask") else "-",
+                          f"{mean:.2f}", f"{peak:.2f}"])
             if reference is None:
                 reference = out
             else:
@@ -273,12 +285,41 @@ def main(argv: list[str] | None = None) -> int:
                 if diff or len(out) != len(reference):
                     failed = True
                     print(f"  !! {len(diff)} rows differ from the first engine's, e.g. rows {diff[:5]}")
+                    table[-1][0] += f" (**{len(diff)} rows differ**)"
+            if args.markdown:
+                write_markdown(args.markdown, args, counts, table, None, argv)
         changed = sum(1 for a, b in zip(reference or [], texts) if a != b)
         print(f"# {changed} rows changed; every engine gave the same output"
               + ("" if not failed else " EXCEPT those marked !!"))
+        if args.markdown:
+            write_markdown(args.markdown, args, counts, table, (changed, failed), argv)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 1 if failed else 0
+
+
+def write_markdown(path: str, args: argparse.Namespace, counts: Counter,
+                   table: list[list[str]], end: tuple[int, bool] | None,
+                   argv: list[str] | None) -> None:
+    """The table so far under the command that made it (benchmarks/docout.py);
+    written after each engine, so a run stopped early leaves its rows."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+
+    kinds = ", ".join(f"{k} {counts[k]:,}" for k in KINDS if counts[k])
+    head = (f"{args.rows:,} rows ({kinds}; mix `{args.mix}`, seed {args.seed}), "
+            f"{args.partitions} partitions; "
+            f"{os.cpu_count()} CPUs.\n\n")
+    body = head + docout.table(["engine", "rows/s", "seconds", "start-up s", "load (mean)",
+                                "load (max)"], table, right={1, 2, 3, 4, 5})
+    if end is None:
+        body += "\n\nRun in progress (or stopped): engines still to come are missing."
+    else:
+        changed, failed = end
+        body += (f"\n\nRows changed by the repair: {changed:,}; "
+                 + ("every engine gave the same output as the first."
+                    if not failed else "some engines' outputs **differ** (marked above)."))
+    docout.write(path, body, None if argv is None else [sys.argv[0], *argv], quiet=end is None)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ comparison folds both sides too).
 
     python benchmarks/misaligned.py            # 60 cases a row
     python benchmarks/misaligned.py --n 200
+    python benchmarks/misaligned.py --markdown docs/generated/misaligned.md
 
 Columns: cases; exact (repair == original); right-or-lost (the original
 but for characters left visibly lost as U+FFFD); changed-wrong (repair
@@ -104,17 +105,33 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=60, help="cases per row (default 60)")
     ap.add_argument("--clean", type=int, default=1000, help="clean lines per language (default 1000)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the tables as Markdown (e.g. docs/generated/misaligned.md)")
     args = ap.parse_args(argv)
     t0 = time.time()
+    rows = []
     print(f"{'row':32} {'cases':>6} {'exact':>7} {'right-or-lost':>14} {'changed-wrong':>14}")
     for fold in (False, True):
         for name, cases, exact, restored, wrong in run(args.n, args.seed, fold):
             pct = (lambda k: f"{100 * k / cases:.1f}%") if cases else (lambda k: "-")
             print(f"{name:32} {cases:6} {pct(exact):>7} {pct(restored):>14} {wrong:14}")
+            rows.append([name, str(cases), pct(exact), pct(restored), str(wrong)])
+    clean = []
     print(f"\n{'clean row':32} {'lines':>6} {'changed':>8}")
     for name, lines, changed, marked in clean_rows(args.clean, args.seed):
         print(f"{name:32} {lines:6} {changed:8}   {marked}")
-    print(f"\n({time.time() - t0:.0f} s, luanma {luanma.__version__})")
+        clean.append([name, str(lines), str(changed), marked.removeprefix("with '?': ")])
+    seconds = time.time() - t0
+    print(f"\n({seconds:.0f} s, luanma {luanma.__version__})")
+    if args.markdown:
+        import docout
+        body = (docout.table(["row", "cases", "exact", "right-or-lost", "changed-wrong"],
+                             rows, right={1, 2, 3, 4})
+                + "\n\n"
+                + docout.table(["clean row", "lines", "changed", "changed with a '?' put in"],
+                               clean, right={1, 2, 3})
+                + f"\n\n{seconds:.0f} s, luanma {luanma.__version__}.")
+        docout.write(args.markdown, body, None if argv is None else [sys.argv[0], *argv])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     python benchmarks/properties.py                    # 100,000 inputs
     python benchmarks/properties.py --examples 5000    # a quick run
     python benchmarks/properties.py --failures out.json
+    python benchmarks/properties.py --markdown docs/generated/properties.md
 
 Every input is run through repair, repair_and_explain and diagnose once and
 checked against every property, each on its own (one property failing does
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hashseeds", default="0,1,4242", help="PYTHONHASHSEED values (default 0,1,4242)")
     ap.add_argument("--failures", type=Path, help="write failing inputs here as JSON")
     ap.add_argument("--sources", default=",".join(SHARES), help="comma-separated sources")
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the tables as Markdown (e.g. docs/generated/properties.md)")
     args = ap.parse_args(argv)
 
     sources = [s for s in args.sources.split(",") if s]
@@ -124,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         table(checked, failed, per_source, time.perf_counter() - t_all)
         if args.failures:
             write_failures(args.failures, examples)
+        if args.markdown:
+            write_markdown(args.markdown, checked, failed, per_source,
+                           time.perf_counter() - t_all, None, argv)
 
     seeds = [s for s in args.hashseeds.split(",") if s]
     t0 = time.perf_counter()
@@ -136,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     table(checked, failed, per_source, time.perf_counter() - t_all)
     if args.failures:
         write_failures(args.failures, examples)
+    if args.markdown:
+        write_markdown(args.markdown, checked, failed, per_source, time.perf_counter() - t_all,
+                       (len(sample), seeds), argv)
     return 1 if sum(failed.values()) else 0
 
 
@@ -144,6 +153,43 @@ def write_failures(path: Path, examples: dict[str, list[str]]) -> None:
     back exactly, lone surrogates included)."""
     path.write_text(json.dumps({k: [repr(t) for t in v] for k, v in examples.items()},
                                ensure_ascii=True, indent=1))
+
+
+def _tables(checked: Counter[str], failed: Counter[str],
+            per_source: dict[str, tuple[int, float, float]]) -> tuple[str, str]:
+    """(property table, source table) as Markdown."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+
+    props = [[p, f"{checked[p]:,}", f"{failed[p]:,}"]
+             for p in [*rp.PROPERTIES, "deterministic-across-processes"]]
+    props.append(["**all** (property checks)", f"{sum(checked.values()):,}",
+                  f"{sum(failed.values()):,}"])
+    sources = [[name, f"{c:,}", f"{dt:.0f}", f"{sl:.2f}"] for name, (c, dt, sl) in per_source.items()]
+    return (docout.table(["property", "inputs checked", "failures"], props, right={1, 2}),
+            docout.table(["source", "inputs", "seconds", "slowest input (s)"], sources,
+                         right={1, 2, 3}))
+
+
+def write_markdown(path: str, checked: Counter[str], failed: Counter[str],
+                   per_source: dict[str, tuple[int, float, float]], wall: float,
+                   cross: tuple[int, list[str]] | None, argv: list[str] | None) -> None:
+    """The tables under the command that made them (benchmarks/docout.py);
+    written after each source too, so a run stopped early leaves its numbers."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+
+    props, sources = _tables(checked, failed, per_source)
+    if cross is None:
+        tail = "Stopped before the cross-process comparison (or still running)."
+    else:
+        n, seeds = cross
+        tail = (f"Cross-process: {n:,} of the inputs repaired again in a fresh interpreter "
+                f"under each `PYTHONHASHSEED` of {', '.join(seeds)} and compared "
+                f"({checked['deterministic-across-processes']:,} comparisons).")
+    body = (f"{props}\n\n{sources}\n\nInputs: {checked['total']:,}; wall time "
+            f"{wall:.0f} s. {tail}")
+    docout.write(path, body, None if argv is None else [sys.argv[0], *argv])
 
 
 def table(checked: Counter[str], failed: Counter[str],

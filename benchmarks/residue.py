@@ -6,6 +6,7 @@ Run from the repository root (nice it on a shared machine)::
 
     PYTHONPATH=src nice python benchmarks/residue.py            # all parts
     PYTHONPATH=src nice python benchmarks/residue.py --no-time  # skip the timing
+    PYTHONPATH=src nice python benchmarks/residue.py --markdown docs/generated/residue.md
 
 Parts:
 
@@ -16,8 +17,8 @@ Parts:
    the checks had to turn down).
 2. **The seed page** (``corpus/specimens/seed-page.txt``): every annotation,
    counted by a crude pattern (CJK character + bracketed lowercase word with
-   a tone mark; on this page all 619 matches are annotations, read by hand
-   as 101 distinct pairs), against what :func:`find_residue` reports; and
+   a tone mark; on this page every match is an annotation, checked by
+   hand), against what :func:`find_residue` reports; and
    the five annotations inside the page's damage, whose '(' is gone.
 3. **Synthetic** (needs pypinyin, ``pip install 'luanma[tools]'``): zh-Hans
    corpus lines converted with OpenCC s2t, each character the conversion
@@ -51,6 +52,16 @@ CORPUS = ROOT / "corpus"
 SHARED_CLEAN = ROOT.parent / "shared" / "realworld" / "clean.jsonl"
 SEED = CORPUS / "specimens" / "seed-page.txt"
 
+#: what the parts printed, for --markdown
+OUT: list[str] = []
+
+
+def emit(*args, **kwargs) -> None:
+    """print(), and keep the line for --markdown."""
+    print(*args, **kwargs)
+    OUT.append(" ".join(map(str, args)) + kwargs.get("end", "\n"))
+
+
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 CJK = "\u3400-\u9fff\uf900-\ufaff"
 CRUDE = re.compile(f"(?<=[\u4e00-\u9fff])\\([a-zü]*[{TONED}][a-zü]*\\)")
@@ -74,9 +85,9 @@ def clean_sets() -> dict[str, list[str]]:
 
 
 def part_clean(sets: dict[str, list[str]]) -> None:
-    print("## 1. clean text: lines reporting residue\n")
-    print("| set | lines | bracket after CJK | tone-marked word in brackets | lines with residue |")
-    print("|---|---:|---:|---:|---:|")
+    emit("## 1. clean text: lines reporting residue\n")
+    emit("| set | lines | bracket after CJK | tone-marked word in brackets | lines with residue |")
+    emit("|---|---:|---:|---:|---:|")
     tot = [0, 0, 0, 0]
     for name, texts in sets.items():
         row = [len(texts), sum(bool(AFTER_CJK.search(t)) for t in texts),
@@ -84,14 +95,27 @@ def part_clean(sets: dict[str, list[str]]) -> None:
                sum(bool(find_residue(t)) for t in texts)]
         for i, v in enumerate(row):
             tot[i] += v
-        print(f"| {name} | " + " | ".join(map(str, row)) + " |")
-    print("| **all** | " + " | ".join(f"**{v}**" for v in tot) + " |\n")
+        emit(f"| {name} | " + " | ".join(map(str, row)) + " |")
+    emit("| **all** | " + " | ".join(f"**{v}**" for v in tot) + " |\n")
+
+
+def part_table() -> None:
+    """The shipped reading table: how many characters it covers."""
+    from importlib.resources import files
+
+    path = files("luanma") / "data" / "residue_readings.tsv"
+    data = path.read_bytes()
+    lines = [ln for ln in data.decode("utf-8").splitlines() if ln and not ln.startswith("#")]
+    emit("## 0. the reading table\n")
+    emit(f"- `src/luanma/data/residue_readings.tsv`: {len(lines)} characters "
+         f"(the characters OpenCC's t2s changes, each with its readings), "
+         f"{len(data) / 1000:.0f} kB\n")
 
 
 def part_seed() -> None:
-    print("## 2. the seed page\n")
+    emit("## 2. the seed page\n")
     if not SEED.exists():
-        print(f"(skipped: {SEED} not present)\n")
+        emit(f"(skipped: {SEED} not present)\n")
         return
     page = SEED.read_text(encoding="utf-8")
     ref = {(m.start(), m.end()) for m in CRUDE.finditer(page)}
@@ -100,20 +124,24 @@ def part_seed() -> None:
     lost = [m.group() for m in re.finditer(f"\\?[a-zü]*[{TONED}][a-zü]*\\)", page)]
     damaged = len(lost)
     tp = len(ref & got)
-    print(f"- annotations (reference): {len(ref)} intact + {damaged} inside damage "
+    emit(f"- annotations (reference): {len(ref)} intact + {damaged} inside damage "
           f"with their '(' lost ({', '.join(lost)}): not detected, by design")
-    print(f"- reported: {len(got)}; true positives {tp}; false positives {len(got - ref)}")
-    print(f"- precision {tp / max(len(got), 1):.4f}; recall {tp / max(len(ref), 1):.4f} "
+    emit(f"- reported: {len(got)}; true positives {tp}; false positives {len(got - ref)}")
+    chars = {page[start - 1] for start, _ in ref}
+    pairs = {(page[start - 1], page[start:end]) for start, end in ref}
+    emit(f"- annotated: {len(chars)} distinct characters, {len(pairs)} distinct "
+         "(character, annotation) pairs")
+    emit(f"- precision {tp / max(len(got), 1):.4f}; recall {tp / max(len(ref), 1):.4f} "
           f"of the intact ones, {tp / max(len(ref) + damaged, 1):.4f} of all\n")
 
 
 def part_synthetic(sets: dict[str, list[str]]) -> None:
-    print("## 3. synthetic annotations (pypinyin readings in context)\n")
+    emit("## 3. synthetic annotations (pypinyin readings in context)\n")
     try:
         import opencc
         from pypinyin import Style, pinyin
     except ImportError:
-        print("(skipped: pypinyin not installed; pip install 'luanma[tools]')\n")
+        emit("(skipped: pypinyin not installed; pip install 'luanma[tools]')\n")
         return
     s2t = opencc.OpenCC("s2t")
 
@@ -149,19 +177,19 @@ def part_synthetic(sets: dict[str, list[str]]) -> None:
         tp += len(got & truth)
         fp += len(got - truth)
         fn += len(truth - got)
-    print(f"- s2t of {n_lines} zh-Hans lines, converted characters annotated: "
+    emit(f"- s2t of {n_lines} zh-Hans lines, converted characters annotated: "
           f"{tp + fn} annotations; found {tp}, missed {fn}, false {fp}: "
           f"precision {tp / max(tp + fp, 1):.4f}, recall {tp / max(tp + fn, 1):.4f}")
     glossed = [annotate(s, None) for s in hans]
     n = sum(len(sp) for _, sp in glossed)
     flagged = sum(len(find_residue(t)) for t, _ in glossed)
-    print(f"- every character of the {len(hans)} simplified lines glossed ({n} glosses): "
+    emit(f"- every character of the {len(hans)} simplified lines glossed ({n} glosses): "
           f"{flagged} reported as residue")
     hant = sets.get("zh-Hant", [])
     glossed = [annotate(s, None) for s in hant]
     n = sum(len(sp) for _, sp in glossed)
     flagged = sum(len(find_residue(t)) for t, _ in glossed)
-    print(f"- every character of the {len(hant)} traditional lines glossed ({n} glosses): "
+    emit(f"- every character of the {len(hant)} traditional lines glossed ({n} glosses): "
           f"{flagged} reported ({flagged / max(n, 1):.1%}; a known limit: on traditional "
           "text a correct gloss after a converted character looks like residue)\n")
 
@@ -184,7 +212,7 @@ def _stage(text: str) -> tuple:
 
 
 def part_cost(sets: dict[str, list[str]]) -> None:
-    print("## 4. cost per clean line (best of 7, interleaved, µs)\n")
+    emit("## 4. cost per clean line (best of 7, interleaved, µs)\n")
     texts = [t for name, ts in sets.items() if name != "shared/clean" for t in ts]
     brackets = [t for t in texts if "(" in t or "（" in t]
     for t in texts:            # warm the caches (tables, the model if any line loads it)
@@ -198,26 +226,43 @@ def part_cost(sets: dict[str, list[str]]) -> None:
     for _ in range(7):         # interleaved: a shared machine's noise hits all rows alike
         for name, (func, ts) in rows.items():
             best[name] = min(best[name], _per_line(func, ts, 1))
-    print(f"{len(texts)} corpus lines (mean {sum(map(len, texts)) / len(texts):.0f} "
+    emit(f"{len(texts)} corpus lines (mean {sum(map(len, texts)) / len(texts):.0f} "
           f"characters), {len(brackets)} of them with a bracket\n")
-    print("| what | µs per line |")
-    print("|---|---:|")
+    emit("| what | µs per line |")
+    emit("|---|---:|")
     for name, us in best.items():
-        print(f"| {name} | {us:.2f} |")
-    print()
+        emit(f"| {name} | {us:.2f} |")
+    emit()
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--no-time", action="store_true", help="skip part 4 (timing)")
+    p.add_argument("--markdown", metavar="PATH",
+                   help="also write the results as Markdown (e.g. docs/generated/residue.md)")
     args = p.parse_args(argv)
     sets = clean_sets()
+    part_table()
     part_clean(sets)
     part_seed()
     part_synthetic(sets)
     if not args.no_time:
         part_cost(sets)
+    if args.markdown:
+        write_markdown(args.markdown, argv)
     return 0
+
+
+def write_markdown(path: str, argv: list[str] | None) -> None:
+    """What the parts printed, under the command that made it
+    (benchmarks/docout.py); their headings become bold lines, so that the
+    page including it keeps its own outline."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+
+    text = "".join(OUT)
+    text = re.sub(r"^## (.*)$", r"**\1**", text, flags=re.M)
+    docout.write(path, text, None if argv is None else [sys.argv[0], *argv])
 
 
 if __name__ == "__main__":

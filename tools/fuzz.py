@@ -23,7 +23,8 @@ as JSON (entry point, the exact argument, what failed, marked ``xfail`` with
 that reason so ``tests/test_regressions.py`` replays it as a strict xfail
 until it is fixed), at most ``--keep`` files per kind of failure, and the
 run goes on.  A summary (executions, seconds, failures by kind) is printed
-at the end and written to ``--summary`` if given.  libFuzzer's own corpus
+at the end and written to ``--summary`` if given, and as a Markdown table to
+``--markdown`` (e.g. ``docs/generated/fuzz.md``, for the documentation).  libFuzzer's own corpus
 of interesting inputs goes to ``--corpus`` (a temporary directory by default).
 """
 
@@ -203,6 +204,43 @@ def report(final: bool = False) -> None:
         print("\n[fuzz] summary: " + json.dumps(summary, ensure_ascii=False), flush=True)
     if ARGS.summary:
         ARGS.summary.write_text(json.dumps(summary, ensure_ascii=True, indent=1))
+    if ARGS.markdown:
+        write_markdown(ARGS.markdown, summary, final)
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+def write_markdown(path: Path, summary: dict, final: bool) -> None:
+    """The summary as a Markdown table under the command that made it
+    (benchmarks/docout.py); rewritten every few seconds, like --summary."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import docout
+
+    rows = [["executions", f"{summary['executions']:,}"],
+            ["seconds", f"{summary['seconds']:.0f}"],
+            ["executions a second", f"{summary['execs_per_second']:.1f}"],
+            ["slowest call (s)", f"{summary['slowest_call_s']:.2f}"]]
+    kinds = ("crash", "not-str", "bad-offset", "plan-reapplies", "outside-unchanged",
+             "idempotent", "deterministic", "slow")
+    found = summary["findings"]
+    for kind in kinds:
+        n = sum(v for k, v in found.items() if k == kind or (kind == "crash" and k.startswith("crash-")))
+        rows.append([f"findings: {kind}", f"{n:,}"])
+    mode = "luanma not instrumented" if ARGS.no_instrument else "luanma instrumented (coverage-guided)"
+    state = "" if final else " (run in progress or stopped before its end)"
+    body = (f"atheris {_version('atheris')}; {mode}; arguments up to "
+            f"{ARGS.max_len} characters or bytes; a call slower than {ARGS.slow:g} s is a "
+            f"finding{state}.\n\n" + docout.table(["", "value"], rows, right={1}))
+    crashes = sorted(k for k in found if k.startswith("crash-"))
+    if crashes:
+        body += "\n\nCrash kinds: " + ", ".join(f"`{k}`" for k in crashes)
+    docout.write(path, body, quiet=True)
 
 
 def seeds(directory: Path) -> None:
@@ -237,6 +275,8 @@ def main() -> int:
     ap.add_argument("--keep", type=int, default=3, help="files saved per kind of failure")
     ap.add_argument("--corpus", type=Path, help="libFuzzer corpus directory (default: a temporary one)")
     ap.add_argument("--summary", type=Path, help="write the summary as JSON here")
+    ap.add_argument("--markdown", type=Path, metavar="PATH",
+                    help="write the summary as a Markdown table here (docs/generated/fuzz.md)")
     ap.add_argument("--no-instrument", action="store_true",
                     help="do not instrument luanma: mutation without its coverage, more executions")
     ap.add_argument("--verbose", action="store_true", help="print the summary every 10 s")

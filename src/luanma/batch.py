@@ -113,7 +113,7 @@ def worker_pool(jobs: int) -> ProcessPoolExecutor:
     die with their parent.  Shut it down with :func:`stop_pool`.
 
     (Loading the model in the parent before fork, to share its pages, was
-    tried: it saved ~4% of the tree's memory, as workers soon copy what
+    tried: it saved little of the tree's memory, as workers soon copy what
     they touch, and cost every run a warm-up; workers load their own.)
 
     >>> from luanma import repair
