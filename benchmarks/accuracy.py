@@ -235,6 +235,60 @@ def misaligned(texts: list[str], decoder: str, n: int, rng: random.Random, min_r
             return
 
 
+#: Garbled text "cleaned" afterwards (issue 4): the fold step changed the
+#: garbled text in every case kept.
+FOLDED = [("ja", "utf-8 -> shift_jis | fold:nfkc"), ("ja", "utf-8 -> cp932:win | fold:width"),
+          ("zh-Hans", "utf-8 -> gbk | fold:nfkc"), ("zh-Hant", "utf-8 -> cp950:win | fold:nfkc")]
+INVISIBLE = [("zh-Hans", "utf-8 -> gbk:win | fold:invisible"),
+             ("zh-Hans", "utf-8 -> gb18030 | fold:invisible"),
+             ("zh-Hans", "gbk -> cp950:win | fold:invisible")]
+#: Bytes lost without a trace: a decoder in ignore mode, and one byte of
+#: the stream dropped before the wrong decoder read it.
+DROPPED = [("zh-Hans", "utf-8 -> gbk:ignore"), ("ja", "utf-8 -> shift_jis:ignore")]
+DROP_ONE = [("zh-Hans", "utf-8", "gbk:whatwg"), ("zh-Hans", "utf-8", "gbk"),
+            ("ja", "utf-8", "shift_jis")]
+
+
+def cleaned(texts: list[str], plan: str, n: int, rng: random.Random, max_len: int = 300):
+    """Whole documents garbled by ``plan``, whose last step (a fold) changed
+    the garbled text."""
+    pool = [t for t in texts if 4 <= len(t) <= max_len]
+    rng.shuffle(pool)
+    before = plan.rsplit("|", 1)[0]
+    for t, g, c in _garbled(((t, "", t, "") for t in pool), plan, n,
+                            lambda p, c: c.text != corrupt(p, before).text):
+        yield t, g, None
+
+
+def drop_one(texts: list[str], encoding: str, decoder: str, n: int, rng: random.Random,
+             max_len: int = 300):
+    """Whole documents encoded, one byte of a multi-byte character dropped
+    without a trace, then read by ``decoder`` (kept where it decodes)."""
+    from luanma.variants import decode
+
+    pool = [t for t in texts if 4 <= len(t) <= max_len]
+    rng.shuffle(pool)
+    made = 0
+    for t in pool:
+        data = t.encode(encoding)
+        spots = [i for i, b in enumerate(data) if b >= 0x80]
+        if not spots:
+            continue
+        i = rng.choice(spots)
+        try:
+            g = decode(data[:i] + data[i + 1:], decoder).text
+        except UndecodableBytesError:
+            continue
+        starts, pos = [], 0
+        for ch in t:
+            starts.append(pos)
+            pos += len(ch.encode(encoding))
+        yield t, g, {bisect.bisect_right(starts, i) - 1}
+        made += 1
+        if made >= n:
+            return
+
+
 def clean_row(name: str, texts: Iterable[str]) -> Row:
     """Clean texts: any change is a false positive (counted in 'worse')."""
     row = Row(name)
@@ -336,6 +390,22 @@ def main(argv: list[str] | None = None) -> list[Row]:
         name = f"misaligned {lang}: cut:{decoder}, run >= 6"
         if want(name):
             rows.append(run_cases(name, misaligned(corpus[lang], decoder, args.n, rng)))
+    for lang, plan in FOLDED:
+        name = f"folded {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, cleaned(corpus[lang], plan, args.n, rng)))
+    for lang, plan in INVISIBLE:
+        name = f"invisible dropped {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, cleaned(corpus[lang], plan, args.n, rng)))
+    for lang, plan in DROPPED:
+        name = f"dropped {lang}: {plan}"
+        if want(name):
+            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, True)))
+    for lang, enc, decoder in DROP_ONE:
+        name = f"one byte dropped {lang}: {enc} -> {decoder}"
+        if want(name):
+            rows.append(run_cases(name, drop_one(corpus[lang], enc, decoder, args.n, rng)))
     if want("clean"):
         rows.extend(clean_rows(corpus, args.clean))
         rows.extend(clean_shared_row())

@@ -147,3 +147,23 @@ def test_unknown_names_fail_clearly() -> None:
         Plan.parse("utf-8 gbk")
     with pytest.raises(TypeError):
         corrupt(b"bytes", "utf-8 -> gbk")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("plan_text,text,want", [
+    ("utf-8 -> shift_jis | fold:nfkc", "こんにちは", "縺薙s縺ォ縺。縺ッ"),
+    ("utf-8 -> gb18030 | fold:invisible", "误报", "璇姤"),      # U+E21B dropped
+    ("fold:nbsp", "中文\u00a0好", "中文 好"),
+    ("fold:quotes", "“好”‘嗯’", "\"好\"'嗯'"),
+    ("fold:t2s", "網易首頁", "网易首页"),
+    ("fold:s2t", "网易首页", "網易首頁"),
+])
+def test_folds_after_the_damage(plan_text: str, text: str, want: str) -> None:
+    """Cleaning applied to garbled text (issue 4): each fold is a plan step
+    that prints and parses back, reports itself lossy, and cannot be undone."""
+    c = corrupt(text, plan_text)
+    assert c.text == want
+    assert str(Plan.parse(plan_text)) == plan_text
+    assert c.lossy == (want != corrupt(text, plan_text.rsplit("|", 1)[0]).text
+                       if "->" in plan_text else want != text)
+    with pytest.raises(LossyTextError):
+        Plan.parse(plan_text).undo(want)

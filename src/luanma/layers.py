@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
@@ -215,17 +216,54 @@ class Cut:
 #: Width folding: full-width ASCII forms (U+FF01-FF5E) to ASCII, as NFKC and
 #: "normalise punctuation" cleaners do after the damage is done.
 _FOLD_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-#: The folds a plan can name, as str.translate tables.
-FOLDS: dict[str, dict[int, int]] = {"width": _FOLD_WIDTH}
+#: Characters "cleaning" drops as invisible: the soft hyphen, zero-width
+#: and direction marks, the BOM, C1 controls and private-use characters
+#: (GBK's and Big5's user-defined rows show as those).
+_INVISIBLE: dict[int, None] = dict.fromkeys(
+    [0xAD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF]
+    + list(range(0x80, 0xA0)) + list(range(0xE000, 0xF900)))
+_NBSP = {0xA0: " ", 0x202F: " ", 0x2007: " "}
+_QUOTES = {0x2018: "'", 0x2019: "'", 0x201A: "'", 0x201B: "'",
+           0x201C: '"', 0x201D: '"', 0x201E: '"', 0x201F: '"'}
+
+
+def _opencc(config: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        from .residue import convert_script
+
+        return convert_script(text, config)
+    return convert
+
+
+#: The folds a plan can name (``fold:KIND``): what cleaning pipelines did to
+#: text after it was garbled.  Each is text -> text; none can be undone.
+FOLDS: dict[str, Callable[[str], str]] = {
+    "width": lambda t: t.translate(_FOLD_WIDTH),
+    "nfkc": lambda t: unicodedata.normalize("NFKC", t),
+    "invisible": lambda t: t.translate(_INVISIBLE),
+    "nbsp": lambda t: t.translate(_NBSP),
+    "quotes": lambda t: t.translate(_QUOTES),
+    "t2s": _opencc("t2s"),
+    "s2t": _opencc("s2t"),
+}
 
 
 @dataclass(frozen=True)
 class Fold:
-    """Text normalised after it was garbled (``fold:width``: full-width ASCII
-    forms became ASCII).  Not invertible: an ASCII '!' may always have been one.
+    """Text normalised after it was garbled (:data:`FOLDS`): ``fold:width``
+    (full-width ASCII forms became ASCII), ``fold:nfkc``, ``fold:invisible``
+    (soft hyphens, zero-width and private-use characters, C1 controls
+    dropped), ``fold:nbsp`` (no-break spaces became spaces),
+    ``fold:quotes`` (curly quotes straightened), ``fold:t2s`` and
+    ``fold:s2t`` (OpenCC script conversion).  Not invertible: an ASCII '!'
+    may always have been one.
 
     >>> Fold("width").apply("?！斑@")[0]
     '?!斑@'
+    >>> Fold("nfkc").apply("縺薙ｓ縺ｫ")[0]
+    '縺薙s縺ォ'
+    >>> Fold("invisible").apply("璁\ue0a2悎")[0]
+    '璁悎'
     """
 
     kind: str
@@ -242,7 +280,7 @@ class Fold:
         return False
 
     def apply(self, text: str) -> tuple[str, tuple[Loss, ...]]:
-        out = text.translate(FOLDS[self.kind])
+        out = FOLDS[self.kind](text)
         return out, (() if out == text else (Loss(-1, b"", "", "folded"),))
 
     def undo(self, text: str) -> str:
