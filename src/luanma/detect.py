@@ -926,6 +926,9 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
     decoder only the true encoding that explains the most is kept, and of
     overlapping spans the set with the largest total gain wins.  Returned
     spans do not overlap and are sorted by position.
+
+    >>> [(s.garbled, s.repaired, str(s.layer)) for s in find_spans("Sego 鍥炬爣")]
+    [('鍥炬爣', '图标', 'utf-8 -> gbk')]
     """
     lm = lm or get_model()
     if hypotheses is None:

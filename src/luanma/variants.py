@@ -139,6 +139,10 @@ class Variant:
     ``name`` is canonical (``"gbk:win"``); ``codec`` is the Python codec that
     maps the valid bytes (after WHATWG substitution), ``overrides`` maps single
     bytes the real decoder defines but Python does not.
+
+    >>> v = get_variant("gbk:win")
+    >>> v.lossless, v.double_byte, v.replacement
+    (False, True, '?')
     """
 
     name: str
@@ -234,7 +238,12 @@ class Loss:
 
 @dataclass(frozen=True)
 class Decoded:
-    """Result of :func:`decode`: the text and every loss on the way."""
+    """Result of :func:`decode`: the text and every loss on the way.
+
+    >>> d = decode(b"\\xe4\\xb8\\xad ", "gbk:win")
+    >>> d.text, d.lossy
+    ('涓?', True)
+    """
 
     text: str
     losses: tuple[Loss, ...] = ()
