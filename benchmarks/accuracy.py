@@ -366,46 +366,35 @@ def main(argv: list[str] | None = None) -> list[Row]:
     def want(name: str) -> bool:
         return args.only in name
 
+    def add(name: str, make: Callable[..., Iterable[tuple[str, str, set[int] | None]]],
+            *args_: object, **kwargs: object) -> None:
+        # (the cases are made only for the rows that run: --only keeps the
+        # random draws of the rows it skips out of the shared generator)
+        if want(name):
+            rows.append(run_cases(name, make(*args_, **kwargs)))
+
     for lang, plan in LOSSLESS:
-        name = f"whole {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, False)))
+        add(f"whole {lang}: {plan}", whole, corpus[lang], plan, args.n, rng, False)
     for lang, plan in TWO:
-        name = f"two-layer {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, False)))
+        add(f"two-layer {lang}: {plan}", whole, corpus[lang], plan, args.n, rng, False)
     for lang, plan in [("zh-Hans", "utf-8 -> gbk"), ("zh-Hant", "utf-8 -> big5"),
                        ("ja", "utf-8 -> shift_jis"), ("ko", "utf-8 -> cp949")]:
-        name = f"span {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, spans(corpus[lang], plan, args.n, rng)))
-        name = f"short {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, short(corpus[lang], plan, args.n, rng)))
+        add(f"span {lang}: {plan}", spans, corpus[lang], plan, args.n, rng)
+        add(f"short {lang}: {plan}", short, corpus[lang], plan, args.n, rng)
     for lang, plan, enc in LOSSY:
-        name = f"lossy {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, True, enc=enc)))
+        add(f"lossy {lang}: {plan}", whole, corpus[lang], plan, args.n, rng, True, enc=enc)
     for lang, decoder in MISALIGNED:
-        name = f"misaligned {lang}: cut:{decoder}, run >= 6"
-        if want(name):
-            rows.append(run_cases(name, misaligned(corpus[lang], decoder, args.n, rng)))
+        add(f"misaligned {lang}: cut:{decoder}, run >= 6",
+            misaligned, corpus[lang], decoder, args.n, rng)
     for lang, plan in FOLDED:
-        name = f"folded {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, cleaned(corpus[lang], plan, args.n, rng)))
+        add(f"folded {lang}: {plan}", cleaned, corpus[lang], plan, args.n, rng)
     for lang, plan in INVISIBLE:
-        name = f"invisible dropped {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, cleaned(corpus[lang], plan, args.n, rng)))
+        add(f"invisible dropped {lang}: {plan}", cleaned, corpus[lang], plan, args.n, rng)
     for lang, plan in DROPPED:
-        name = f"dropped {lang}: {plan}"
-        if want(name):
-            rows.append(run_cases(name, whole(corpus[lang], plan, args.n, rng, True)))
+        add(f"dropped {lang}: {plan}", whole, corpus[lang], plan, args.n, rng, True)
     for lang, enc, decoder in DROP_ONE:
-        name = f"one byte dropped {lang}: {enc} -> {decoder}"
-        if want(name):
-            rows.append(run_cases(name, drop_one(corpus[lang], enc, decoder, args.n, rng)))
+        add(f"one byte dropped {lang}: {enc} -> {decoder}",
+            drop_one, corpus[lang], enc, decoder, args.n, rng)
     if want("clean"):
         rows.extend(clean_rows(corpus, args.clean))
         rows.extend(clean_shared_row())
