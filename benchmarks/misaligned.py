@@ -53,7 +53,7 @@ def _marked(got: str, want: str) -> bool:
 def run(n: int, seed: int, fold: bool) -> list[tuple]:
     corpus = load_corpus()
     rows = []
-    table = FOLDS["width"]
+    width = FOLDS["width"]
     for lang, decoder in MISALIGNED:
         rng = random.Random(f"{seed}-{lang}")
         texts = [t for t in corpus[lang] if 12 <= len(t) <= 400]
@@ -67,11 +67,11 @@ def run(n: int, seed: int, fold: bool) -> list[tuple]:
                 continue
             want = text
             if fold:
-                garbled, want = garbled.translate(table), text.translate(table)
+                garbled, want = width(garbled), width(text)
             cases += 1
             got = luanma.repair(garbled)
             if fold:
-                got = got.translate(table)
+                got = width(got)
             exact += got == want
             marked += _marked(got, want)
             wrong += got != garbled and not _marked(got, want)
