@@ -412,16 +412,21 @@ def test_in_place_jsonl_with_jobs(tmp_path: Path) -> None:
 def slow_input() -> bytes:
     """Enough work that a run takes several seconds, with output from the
     first fraction of a second (a garbled word, then ASCII padding).  (2,500
-    lines once took seconds; as repair got faster they took 0.56 s, the
-    temp file growing at 0.30 s, and a signal sent under load could land
-    after the work was done.)"""
+    lines once took seconds; as repair got faster they took 0.56 s, with
+    the temp file growing at 0.30 s: too narrow a window to be sure a
+    signal lands mid-write.)"""
     return "".join(f"{G1} {i} " + "padding " * 25 + "\n" for i in range(30000)).encode("utf-8")
 
 
 def start_in_place(path: Path, *args: str) -> subprocess.Popen:
-    """Start `luanma --in-place` and wait until part of its temp file is on disk."""
+    """Start `luanma --in-place` and wait until part of its temp file is on disk.
+
+    The child gets SIGINT's default action, as a shell gives a foreground
+    job: a test run started in the background inherits SIGINT ignored, and
+    Python (rightly) keeps an ignored SIGINT ignored."""
     proc = subprocess.Popen([sys.executable, "-m", "luanma", "--in-place", *args, str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         temps = [p for p in path.parent.iterdir() if p.name.endswith(".luanma-tmp")]
