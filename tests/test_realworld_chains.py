@@ -40,3 +40,21 @@ def test_lossless_real_chains_undo_exactly():
         assert Plan.parse(chain_to_plan(r["chain"])).undo(r["garbled"]) == r["original"]
         n += 1
     assert n >= 150
+
+
+def test_private_use_lines_are_windows_cp950_of_gbk():
+    """Lines the stock codecs cannot reproduce because the converter showed
+    Big5's user-defined rows C6A1-C8FE as private-use characters U+F6B1..
+    (luanma.eudc): GBK text shown as Big5 that way is exactly
+    ``gbk -> cp950:win``."""
+    rows = [r for r in read_jsonl(shared_file("realworld", "repo-pairs.jsonl"))
+            if not r["verified"] and any(0xF6B1 <= ord(c) <= 0xF848 for c in r["garbled"])]
+    gbk = []
+    for r in rows:
+        try:
+            r["original"].encode("gbk")
+        except UnicodeEncodeError:
+            continue
+        gbk.append(r)
+    assert len(gbk) >= 10
+    assert [r["id"] for r in gbk if corrupt(r["original"], "gbk -> cp950:win").text != r["garbled"]] == []
