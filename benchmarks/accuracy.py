@@ -62,13 +62,19 @@ def char_accuracy(got: str, want: str) -> float:
     return matched / max(len(want), len(got), 1)
 
 
+def char_starts(text: str, encoding: str) -> list[int]:
+    """Byte offset of each character of ``text`` in ``encoding``."""
+    starts, pos = [], 0
+    for ch in text:
+        starts.append(pos)
+        pos += len(ch.encode(encoding))
+    return starts
+
+
 def lost_chars(original: str, c: luanma.Corruption, encoding: str) -> set[int]:
     """Indexes of original characters whose bytes a decoder lost."""
     data = original.encode(encoding)
-    starts, pos = [], 0
-    for ch in original:
-        starts.append(pos)
-        pos += len(ch.encode(encoding))
+    starts = char_starts(original, encoding)
     hit: set[int] = set()
     for ll in c.losses:
         loss = ll.loss
@@ -254,9 +260,9 @@ def cleaned(texts: list[str], plan: str, n: int, rng: random.Random, max_len: in
     the garbled text."""
     pool = [t for t in texts if 4 <= len(t) <= max_len]
     rng.shuffle(pool)
-    before = plan.rsplit("|", 1)[0]
+    # (a fold that changed the text reports it as a loss of its own)
     for t, g, c in _garbled(((t, "", t, "") for t in pool), plan, n,
-                            lambda p, c: c.text != corrupt(p, before).text):
+                            lambda _p, c: any(ll.loss.kind == "folded" for ll in c.losses)):
         yield t, g, None
 
 
@@ -279,11 +285,7 @@ def drop_one(texts: list[str], encoding: str, decoder: str, n: int, rng: random.
             g = decode(data[:i] + data[i + 1:], decoder).text
         except UndecodableBytesError:
             continue
-        starts, pos = [], 0
-        for ch in t:
-            starts.append(pos)
-            pos += len(ch.encode(encoding))
-        yield t, g, {bisect.bisect_right(starts, i) - 1}
+        yield t, g, {bisect.bisect_right(char_starts(t, encoding), i) - 1}
         made += 1
         if made >= n:
             return

@@ -163,7 +163,7 @@ def test_folds_after_the_damage(plan_text: str, text: str, want: str) -> None:
     c = corrupt(text, plan_text)
     assert c.text == want
     assert str(Plan.parse(plan_text)) == plan_text
-    assert c.lossy == (want != corrupt(text, plan_text.rsplit("|", 1)[0]).text
-                       if "->" in plan_text else want != text)
+    # (every case here is changed by its fold, which reports that as a loss)
+    assert any(ll.loss.kind == "folded" for ll in c.losses)
     with pytest.raises(LossyTextError):
         Plan.parse(plan_text).undo(want)

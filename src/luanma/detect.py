@@ -502,7 +502,8 @@ def _candidate_index(encoding: str) -> CandidateIndex:
         return _index(encoding)
 
 
-# back-pointer: (mode, node, last char, emitted text, is guess)
+# back-pointer: (mode, node or character index, emitted text, guess pattern,
+# the back-pointer it extends)
 _Back = tuple
 
 
@@ -599,15 +600,15 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             cl = clean[k]
             assert cl is not None
             for last, (sc, b) in list(states.items()):       # leave repair mode
-                push(cl, last, sc, ("R", node, last, "", False, b))
+                push(cl, last, sc, ("R", node, "", False, b))
             for last, (sc, b) in list(cl.items()):           # enter repair mode
-                push(states, last, sc - span_penalty, ("C", k, last, "", False, b))
+                push(states, last, sc - span_penalty, ("C", k, "", False, b))
             if k < n:
                 ch = text[k]
                 if cl:
                     best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
                     last, (sc, b) = best
-                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, last, ch, False, b))  # type: ignore[arg-type]
+                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b))  # type: ignore[arg-type]
                 clean[k] = None          # (nothing reads a junction's table again)
         rep[node] = None
         if not states or not g.nxt[node]:
@@ -644,7 +645,7 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                         cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
                         for last, (sc, b) in states.items():
                             push(target, ch, sc + logp(last, ch) - cost,
-                                 ("R", node, last, ch, pattern if guess else None, b))
+                                 ("R", node, ch, pattern if guess else None, b))
     if work is not None:
         work.left -= start - budget
     return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
@@ -665,7 +666,7 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
     steps = []   # (kind, start node or k, end node, emitted, guess pattern)
     mode, cur_node = "C", None
     while back is not None:
-        bmode, bnode, _blast, emitted, guess, parent = back
+        bmode, bnode, emitted, guess, parent = back
         if mode == "C" and bmode == "R":          # left repair mode at junction bnode
             steps.append(("exit", bnode, None, "", None))
         elif mode == "R" and bmode == "C":        # entered repair mode at char bnode

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import contextvars
+import re
 from functools import lru_cache
 from typing import Final
 
@@ -84,24 +85,26 @@ def _decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
     return text.translate(_shadowed()), len(data)
 
 
+@lru_cache(maxsize=None)
+def _shadowed_chars() -> re.Pattern[str]:
+    return re.compile("[%s]" % "".join(map(chr, sorted(_shadowed()))))
+
+
 def _encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
-    shadowed = _shadowed()
     out = bytearray()
     token = _OUTER.set(errors)
     try:
-        i = start = 0
-        while i < len(text):
-            if ord(text[i]) not in shadowed:
-                i += 1
-                continue
-            # Windows never shows these from CP950 bytes: no pair gives them
-            out += codecs.encode(text[start:i], "cp950", _INNER)
-            exc = UnicodeEncodeError(NAME, text, i, i + 1, "not a Windows CP950 character")
+        start = 0
+        # (text without a character Windows never shows is one cp950 call)
+        for m in _shadowed_chars().finditer(text):
+            if m.start() < start:
+                continue                    # (an error handler resumed past it)
+            out += codecs.encode(text[start:m.start()], "cp950", _INNER)
+            exc = UnicodeEncodeError(NAME, text, m.start(), m.end(), "not a Windows CP950 character")
             if errors == "strict":
                 raise exc
-            handled, i = codecs.lookup_error(errors)(exc)
+            handled, start = codecs.lookup_error(errors)(exc)
             out += handled if isinstance(handled, bytes) else handled.encode("ascii")
-            start = i
         out += codecs.encode(text[start:], "cp950", _INNER)
     finally:
         _OUTER.reset(token)
