@@ -151,3 +151,43 @@ def test_seed_page_inferred_spans_offered_as_guesses() -> None:
         # the reading's characters that bytes decide: 。 and ” (the
         # swallowed '<' is a guess)
         assert "'" + s["original"][s["original"].index("。"):][:2] in note, note
+
+
+def test_gain_bound_never_prunes_a_realignment_that_reaches_the_floor() -> None:
+    """``_best`` skips the picking where ``_gain_bound`` says the floor is
+    out of reach: on cut lines (real runs) and on clean lines with a '?'
+    (nonsense runs), every candidate it skips gains less than the floor,
+    and every one it keeps is the same as without the bound."""
+    from luanma.misaligned import _RUN, SHIFT_DECODERS, SUSPECT_GAIN, _best, _candidates
+    from luanma.model import get_model
+
+    lm = get_model()
+    rng = random.Random(5)
+    texts: list[str] = []
+    for lang, decoding in (("zh-Hans", "gb18030:win"), ("zh-Hant", "cp950:win"), ("ja", "cp932:win"),
+                           ("ko", "cp949:win")):
+        lines = [t for t in _lines(lang) if 12 <= len(t) <= 200]
+        rng.shuffle(lines)
+        for text in lines[:40]:
+            try:
+                garbled = _cut(text, decoding, rng)
+            except UnicodeEncodeError:
+                garbled = None
+            if garbled is not None:
+                texts.append(garbled)
+            i = rng.randrange(len(text))
+            texts.append(text[:i] + "?" + text[i:])
+    pruned = kept = 0
+    for text in texts:
+        for m in _RUN.finditer(text):
+            for end, run, marked in _candidates(text, m):
+                for decoding in SHIFT_DECODERS:
+                    full = _best(text, m.start(), end, run, decoding, marked, lm)
+                    fast = _best(text, m.start(), end, run, decoding, marked, lm, SUSPECT_GAIN)
+                    if fast is None:
+                        assert full is None or full.gain < SUSPECT_GAIN, (text, full)
+                        pruned += full is not None
+                    else:
+                        assert fast == full
+                        kept += 1
+    assert pruned >= 10 and kept >= 20, (pruned, kept)   # both sides were exercised

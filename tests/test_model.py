@@ -247,3 +247,18 @@ def test_thread_safe_loading(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_data_rejected() -> None:
     with pytest.raises(ValueError):
         LanguageModel(b"not a model at all")
+
+
+def test_window_scores_and_term_bound_agree_with_score() -> None:
+    """``window_scores`` is ``score`` of each character in its window of
+    two, exactly; no character in any context scores above ``term_bound``."""
+    lm = get_model()
+    texts = SIMPLIFIED + TRADITIONAL + JAPANESE + ["mixed ASCII 和中文 — ok?", "\ue000鐢辨湀\ufffd", "a", ""]
+    bound = lm.term_bound()
+    for t in texts:
+        assert lm.window_scores(t) == [lm.score(t[i], t[max(0, i - 2):i] or "\n") for i in range(len(t))]
+        assert lm.adapt(t + "。").window_scores(t) == \
+            [lm.adapt(t + "。").score(t[i], t[max(0, i - 2):i] or "\n") for i in range(len(t))]
+        for i in range(len(t)):
+            for prev in ("\n", t[max(0, i - 2):i], "x", "中国"):
+                assert lm.score(t[i], prev or "\n") <= bound

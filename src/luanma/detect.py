@@ -240,17 +240,24 @@ def _promising(text: str, hyp: "Hypothesis", lm: LanguageModel) -> bool:
     other = text.translate(_counterparts(hyp.encoding, hyp.family))
     if other == text:
         return False
+    # each character given the two before it, in the text and in its
+    # counterpart (both pairs of a legacy family score the same text: keep it)
+    mine, theirs = _window_scores(lm, text), lm.window_scores(other)
     best = run = 0.0
     for i, (a, b) in enumerate(zip(text, other)):
         if a == b and a.isascii():
             run = 0.0
             continue
-        j = max(0, i - 2)
-        run = max(0.0, run + lm.score(b, other[j:i] or "\n") - lm.score(a, text[j:i] or "\n"))
+        run = max(0.0, run + theirs[i] - mine[i])
         best = max(best, run)
         if best >= LEGACY_PROMISE:
             return True
     return False
+
+
+@lru_cache(maxsize=4)
+def _window_scores(lm: LanguageModel, text: str) -> list[float]:
+    return lm.window_scores(text)
 
 
 @lru_cache(maxsize=None)

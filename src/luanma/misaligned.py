@@ -26,6 +26,7 @@ was folded, so the fix re-applies and explains itself like any other.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,8 +218,37 @@ def _joint(lm: LanguageModel, left: str, lasts: tuple[str, ...], right: str,
             sorted(swallowed.items(), key=lambda cw: -cw[1]))
 
 
+def _gain_bound(lm: LanguageModel, middle: str, right: str, marked: bool, base: float) -> float:
+    """An upper bound on the gain of any realignment whose run reads
+    ``middle`` in step, before its lost characters are picked: the terms of
+    the characters whose whole context is known are scored, every other one
+    counts as the most any character can score (``base``: the garbled text's
+    score).  Clean text after a question mark reads as nonsense shifted, so
+    its bound falls far short and the ranking of candidates is skipped."""
+    top = max(0.0, _term_bound(lm))
+    # first, middle..., then (marked) the last one and what the '?' swallowed
+    terms = 1 + len(middle) + (2 if marked else 0) + len(right)
+    known = 0.0
+    n_known = 0
+    if len(middle) > 2:
+        known += lm.score(middle[2:], middle[:2])
+        n_known += len(middle) - 2
+    if not marked and len(middle) >= 2 and right:
+        known += lm.score(right, middle[-2:])
+        n_known += len(right)
+    return known + top * (terms - n_known) - base
+
+
+@lru_cache(maxsize=4)
+def _term_bound(lm: LanguageModel) -> float:
+    return lm.term_bound()
+
+
 def _best(text: str, mark: int, end: int, run: str, decoding: str, marked: bool,
-          lm: LanguageModel) -> Shifted | None:
+          lm: LanguageModel, floor: float = -math.inf) -> Shifted | None:
+    """The realignment of ``run`` under ``decoding`` with its lost
+    characters picked, or None where there is none, or where it cannot gain
+    ``floor`` (checked before the picking, which is the costly part)."""
     after = text[end + 1:end + 2] if marked else text[end:end + 1]
     got = _realign(run, after, decoding, marked)
     if got is None:
@@ -230,6 +260,12 @@ def _best(text: str, mark: int, end: int, run: str, decoding: str, marked: bool,
     left = text[max(0, mark - 2):mark]
     right = text[stop:stop + 2]
     middle = got.middle
+    garbled = text[mark:stop]
+    # against the garbled text with the same punctuation unfolded: putting
+    # full-width forms back is no evidence of a cut by itself
+    base = lm.score(garbled.translate(_UNFOLD) + right, left)
+    if _gain_bound(lm, middle, right, marked, base) < floor:
+        return None
     picks: list[tuple[int, str, float, tuple[str, ...], bool]] = []
     ranked = _shares(lm, left, firsts, middle[:2])
     (first, conf), alts = ranked[0], tuple(c for c, _ in ranked[1:4])
@@ -259,14 +295,11 @@ def _best(text: str, mark: int, end: int, run: str, decoding: str, marked: bool,
             # where "nothing" is the best guess, nothing is added
             picks.append((len(chars), sw, conf, alts, conf < MIN_SWALLOWED_CONFIDENCE or sw.isdigit()))
             chars += sw
-    garbled = text[mark:stop]
     # The fix must explain itself: the plan garbles the repair back.
     plan = Plan((Cut(decoding),) + ((Fold("width"),) if run != text[mark + 1:end] else ()))
     if plan.apply(chars).text != garbled:
         return None
-    # against the garbled text with the same punctuation unfolded: putting
-    # full-width forms back is no evidence of a cut by itself
-    gain = lm.score(chars + right, left) - lm.score(garbled.translate(_UNFOLD) + right, left)
+    gain = lm.score(chars + right, left) - base
     guesses = tuple(Guess(i, c, round(p, 4), alts, lost) for i, c, p, alts, lost in picks)
     lost = {g.index for g in guesses if g.lost}
     repaired = "".join("\ufffd" if i in lost else c for i, c in enumerate(chars))
@@ -337,8 +370,9 @@ SUSPECT_GAIN = 2.0
 
 def _shifted(text: str, lm: LanguageModel, min_run: int, memo: dict | None = None) -> list[Shifted]:
     """The best realignment of each run of at least ``min_run`` characters
-    after a cut mark, whatever its gain (runs do not overlap).  ``memo``
-    keeps each candidate's realignment for another pass over ``text``."""
+    after a cut mark, of those that gain at least SUSPECT_GAIN, the least
+    anything is reported with (runs do not overlap).  ``memo`` keeps each
+    candidate's realignment for another pass over ``text``."""
     memo = {} if memo is None else memo
     out: list[Shifted] = []
     pos = 0
@@ -352,9 +386,9 @@ def _shifted(text: str, lm: LanguageModel, min_run: int, memo: dict | None = Non
             for decoding in SHIFT_DECODERS:
                 key = (m.start(), end, run, decoding, marked)
                 if key not in memo:
-                    memo[key] = _best(text, m.start(), end, run, decoding, marked, lm)
+                    memo[key] = _best(text, m.start(), end, run, decoding, marked, lm, SUSPECT_GAIN)
                 s = memo[key]
-                if s is not None and (best is None or s.gain > best.gain):
+                if s is not None and s.gain >= SUSPECT_GAIN and (best is None or s.gain > best.gain):
                     best = s
         if best is not None:
             out.append(best)

@@ -505,6 +505,65 @@ class LanguageModel:
             o1 = o
         return total
 
+    def term_bound(self) -> float:
+        """An upper bound on what :meth:`score` adds for any one character,
+        whatever the character and its context -- for pruning a candidate
+        whose characters are not all known yet.  (Above 0: a backoff weight
+        may exceed 1 in the stored model.)
+
+        >>> lm = get_model()
+        >>> all(lm.score(c, p) <= lm.term_bound() for c in "的a鐢\\ue000" for p in ("\\n", "中国", "x"))
+        True
+        """
+        _, p_hi = self.header["quant"]["p"]
+        _, a_hi = self.header["quant"]["alpha"]
+        bow = max(0.0, a_hi)          # a context without a table backs off by 0
+        ascii_hi = max(max(row) for row in self._ascii_rows.values())
+        uni_hi = max(max(self._uni.values(), default=p_hi), max(CLASS_FLOOR.values()))
+        # a trigram; or a bigram (stored, or ASCII's class row) after the
+        # trigram context's backoff; or a unigram after both backoffs
+        return max(p_hi, max(p_hi, ascii_hi) + bow, uni_hi + 2 * bow)
+
+    def window_scores(self, text: str) -> list[float]:
+        """log10 P of each character of ``text`` given at most the two
+        characters before it *inside* ``text`` (the first one given the
+        start of a line): ``[score(text[i], text[max(0, i-2):i] or "\\n")
+        for i in range(len(text))]``, in one pass instead of one call per
+        character.
+
+        >>> lm = get_model()
+        >>> t = "中文文本"
+        >>> lm.window_scores(t) == [lm.score(t[i], t[max(0, i - 2):i] or "\\n") for i in range(len(t))]
+        True
+        """
+        uni, floor, expand = self._uni, self._floor, self._expand
+        bi_get, tri_get = self._bi.get, self._tri.get
+        bi_keys, tri_keys = self._bi_keys, self._tri_keys
+        out: list[float] = []
+        o1 = ord(_START)
+        k1 = o1                     # one character of context: its code alone
+        for c in text:
+            o = ord(c)
+            t = tri_get(k1)
+            if t is None:
+                t = expand("tri", k1) if k1 in tri_keys else _EMPTY
+            v = t.get(o)
+            if v is None:
+                d = bi_get(o1)
+                if d is None:
+                    d = expand("bi", o1) if o1 in bi_keys else _EMPTY
+                v = d.get(o)
+                if v is None:
+                    u = uni.get(o)
+                    v = d[-1] + (floor(o) if u is None else u)
+                v += t[-1]
+            out.append(0.0 + v)
+            # score() sees only the window: the second character's context
+            # is the first one alone, not the start of a line before it
+            k1 = o if len(out) == 1 else o1 << 21 | o
+            o1 = o
+        return out
+
     def per_char(self, text: str, prev: str = _START) -> float:
         """Mean log10 probability per character (0.0 for "").
 
@@ -684,6 +743,10 @@ class AdaptedModel:
     def per_char(self, text: str, prev: str = _START) -> float:
         """Mean log10 probability per character (0.0 for "")."""
         return self.score(text, prev) / len(text) if text else 0.0
+
+    def window_scores(self, text: str) -> list[float]:
+        """As :meth:`LanguageModel.window_scores`."""
+        return [self.score(c, text[max(0, i - 2):i] or _START) for i, c in enumerate(text)]
 
     def context_logp(self, left: str, mid: str, right: str = "") -> float:
         """As :meth:`LanguageModel.context_logp`."""
