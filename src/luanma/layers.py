@@ -37,7 +37,7 @@ from .variants import (
 )
 
 __all__ = [
-    "Layer", "Cut", "Fold", "Step", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike",
+    "Layer", "Cut", "Drop", "Fold", "Step", "Plan", "Corruption", "LayerLoss", "corrupt", "LayersLike",
     "CJK_ENCODINGS", "WRONG_DECODERS_FOR_UTF8", "WRONG_DECODERS_FOR_LEGACY",
     "supported_layers",
 ]
@@ -287,12 +287,62 @@ class Fold:
         raise LossyTextError(text, 0, str(self))
 
 
-#: One step of a plan: a wrong round trip, a stream cut, or a fold.
-Step = Union[Layer, Cut, Fold]
+@dataclass(frozen=True)
+class Drop:
+    """A wrong round trip that also lost one byte without a trace: the text
+    encoded with ``encoding``, the byte at ``offset`` dropped (a truncated
+    field, a lossy copy), the rest decoded with ``decoding``.  A UTF-8
+    stream falls back in step after the broken character; a double-byte
+    decoder reads everything after the gap one byte over.
+
+    >>> d = Drop("utf-8", "gbk", 3)         # 密's first byte
+    >>> str(d), d.apply("的密码")[0]
+    ('drop@3:utf-8 -> gbk', '鐨劘嗙爜')
+    """
+
+    encoding: str
+    decoding: str
+    offset: int
+
+    def __post_init__(self) -> None:
+        layer = Layer(self.encoding, self.decoding)       # (validates both)
+        object.__setattr__(self, "encoding", layer.encoding)
+        object.__setattr__(self, "decoding", layer.decoding)
+        if not isinstance(self.offset, int) or self.offset < 0:
+            raise PlanSyntaxError(f"a dropped byte's offset is a whole number, not {self.offset!r}")
+
+    def __str__(self) -> str:
+        return f"drop@{self.offset}:{self.encoding} -> {self.decoding}"
+
+    @property
+    def lossless(self) -> bool:
+        return False
+
+    def apply(self, text: str) -> tuple[str, tuple[Loss, ...]]:
+        data = encode(text, self.encoding)
+        if self.offset >= len(data):
+            return Layer(self.encoding, self.decoding).apply(text)
+        lost = Loss(self.offset, data[self.offset:self.offset + 1], "", "dropped")
+        decoded = decode(data[:self.offset] + data[self.offset + 1:], self.decoding)
+        return decoded.text, (lost,) + decoded.losses
+
+    def undo(self, text: str) -> str:
+        raise LossyTextError(text, 0, str(self))
+
+
+#: One step of a plan: a wrong round trip, a stream cut, a dropped byte, or a fold.
+Step = Union[Layer, Cut, Drop, Fold]
 _STEP_PREFIX = re.compile(r"^(cut|fold):(.+)$")
+_DROP_PREFIX = re.compile(r"^drop@(\d+):(.+)$")
 
 
 def _parse_step(part: str) -> Step:
+    d = _DROP_PREFIX.match(part)
+    if d is not None:
+        sides = _ARROW.split(d.group(2))
+        if len(sides) != 2 or not all(sides):
+            raise PlanSyntaxError(f"step {part!r} is not 'drop@OFFSET:encoding -> decoding'")
+        return Drop(sides[0], sides[1], int(d.group(1)))
     m = _STEP_PREFIX.match(part)
     if m is not None and "->" not in part:
         return Cut(m.group(2)) if m.group(1) == "cut" else Fold(m.group(2))
@@ -380,7 +430,7 @@ class Plan:
             return cls.parse(layers)
         out = []
         for item in layers:
-            if isinstance(item, (Layer, Cut, Fold)):
+            if isinstance(item, (Layer, Cut, Drop, Fold)):
                 out.append(item)
             elif isinstance(item, str):
                 out.append(_parse_step(item.strip()))
@@ -393,7 +443,7 @@ class Plan:
     @classmethod
     def parse(cls, text: str) -> Plan:
         """Parse the printed form ``"enc -> dec | enc -> dec"`` (steps may
-        also be ``cut:DECODER`` and ``fold:KIND``).
+        also be ``cut:DECODER``, ``drop@OFFSET:enc -> dec`` and ``fold:KIND``).
 
         >>> str(Plan.parse("cut:gb18030:win | fold:width"))
         'cut:gb18030:win | fold:width'

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .detect import Reconstruction, SpanRepair, Work, find_spans
+from .dropped import Dropped, find_dropped
 from .errors import PlanSyntaxError
-from .fastpath import FTFY, SHIFTED, signatures
-from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, cut_streams
+from .fastpath import FTFY, SHIFTED, UTF8, signatures
+from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, Shifted, cut_streams
 from .residue import Residue, clean, residue_note, script_config
 
 __all__ = ["repair", "repair_and_explain", "diagnose", "Diagnosis", "Damage",
@@ -382,9 +384,11 @@ def _by_lines(text: str, min_confidence: float) -> Diagnosis:
     return Diagnosis(text, repaired, RepairPlan(tuple(rounds)), tuple(withheld), tuple(damage), tuple(notes))
 
 
-def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Diagnosis:
-    """One pass of :func:`diagnose` (cut streams put back in step, then its
-    rounds of search, ftfy's path, damage)."""
+def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
+                   dropped: bool = True) -> Diagnosis:
+    """One pass of :func:`diagnose` (cut streams put back in step, runs
+    that lost a byte mended, then its rounds of search, ftfy's path,
+    damage)."""
     kinds = signatures(text)
     if not kinds:
         # no sign of mojibake (see luanma.fastpath): no model, no search
@@ -395,9 +399,20 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True) -> Di
         # any chain, and the search would "repair" it under the wrong one
         fixes, shift_notes = _shift_round(text)
         if fixes:
-            rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False)
+            rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False,
+                                  dropped=dropped)
             return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
                              rest.withheld, rest.damage, tuple(shift_notes) + rest.notes)
+    if dropped and UTF8 in kinds:
+        # likewise a run that lost a byte: the search would mend the part
+        # before the gap and leave the rest
+        fixes, drop_notes = _drop_round(text)
+        if fixes:
+            rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False,
+                                  dropped=False)
+            return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
+                             rest.withheld, rest.damage,
+                             tuple(shift_notes) + tuple(drop_notes) + rest.notes)
     rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
@@ -432,9 +447,27 @@ def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
     """Edits for the cut streams of :func:`luanma.misaligned.cut_streams`;
     notes for the characters they leave as U+FFFD and for the weaker cuts
     left alone (:func:`luanma.misaligned.suspect_shifted`)."""
-    fixes, notes = [], []
     applied, suspects = cut_streams(text)
-    for s in applied:
+    fixes, notes = _guessed_fixes(applied)
+    for s in suspects:
+        notes.append(f"possible cut stream at [{s.start}:{s.end}] {s.garbled!r} ({s.plan}): "
+                     f"it would read {s.reading!r} (gain {s.gain:.1f}; applied from "
+                     f"{SHIFT_PENALTY:g}, with runs of {MIN_SHIFTED}+), left as is")
+    return fixes, notes
+
+
+def _drop_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
+    """Edits for the runs :func:`luanma.dropped.find_dropped` mends; notes
+    for the characters they leave as U+FFFD."""
+    return _guessed_fixes(find_dropped(text))
+
+
+def _guessed_fixes(found: Sequence[Shifted | Dropped]) -> tuple[tuple[SpanFix, ...], list[str]]:
+    """Edits for repairs with characters rebuilt from lost bytes (a cut
+    stream, a dropped byte): confidence from the gain times each written
+    guess's share; a note for each guess left as U+FFFD."""
+    fixes, notes = [], []
+    for s in found:
         confidence = 1.0 / (1.0 + 10.0 ** (-min(s.gain, 50.0)))
         for g in s.guesses:
             if not g.lost:
@@ -444,10 +477,6 @@ def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
                              tuple(g.index for g in s.guesses if g.lost)))
         notes.extend(_lost_text(s.start, s.end, s.garbled, g.index, g.char, g.confidence, g.alternatives)
                      for g in s.guesses if g.lost)
-    for s in suspects:
-        notes.append(f"possible cut stream at [{s.start}:{s.end}] {s.garbled!r} ({s.plan}): "
-                     f"it would read {s.reading!r} (gain {s.gain:.1f}; applied from "
-                     f"{SHIFT_PENALTY:g}, with runs of {MIN_SHIFTED}+), left as is")
     return tuple(fixes), notes
 
 
