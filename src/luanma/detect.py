@@ -31,7 +31,7 @@ from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes
 from .errors import LuanmaError
 from .fastpath import LATIN, LEGACY, MARKS, UTF8, signatures
 from .layers import Layer, Plan
-from .model import LanguageModel, get_model
+from .model import LanguageModel, char_class, get_model
 from .variants import decode, get_variant
 
 __all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair", "Work",
@@ -337,10 +337,27 @@ def _ascii_priors(text: str) -> dict[str, float]:
             for c, p in fixed.items()}
 
 
+#: Extra log10 prior for a non-ASCII character rebuilt from lost bytes, by
+#: its class (``luanma.model.char_class``).  Emoji and other symbols fit
+#: many byte patterns (four-byte UTF-8 leaves most bytes free), and the
+#: model, which saw them repeated in chat text, rates a run of them highly
+#: ("👀👀"): in a gap of CJK text they are a guess to distrust.
+GUESS_CLASS_PRIOR: dict[str, float] = {"other": -3.0}
+
+
 def _guess_prior(ch: str, priors: dict[str, float]) -> float:
     """log10 prior of ``ch`` as a character rebuilt from lost bytes
-    (``priors``: :func:`_ascii_priors` of the text)."""
-    return priors[ch] if ord(ch) < 0x80 else 0.0
+    (``priors``: :func:`_ascii_priors` of the text).
+
+    >>> _guess_prior("好", {}), _guess_prior("👀", {})
+    (0.0, -3.0)
+    """
+    return priors[ch] if ord(ch) < 0x80 else _class_prior(ch)
+
+
+@lru_cache(maxsize=65536)
+def _class_prior(ch: str) -> float:
+    return GUESS_CLASS_PRIOR.get(char_class(ch), 0.0)
 
 
 @dataclass(frozen=True)
