@@ -98,3 +98,19 @@ def test_a_mend_is_reported_with_its_guess() -> None:
     assert d.repaired == "4.4. 设立加密的密码"
     fix = d.plan.rounds[0][0]
     assert fix.layer.startswith("drop@") and fix.reconstructed
+
+
+@pytest.mark.parametrize("lang,plan", [("ja", "utf-8 -> cp932:win"), ("zh-Hans", "utf-8 -> gbk:whatwg"),
+                                       ("ko", "utf-8 -> cp949:win"), ("zh-Hant", "utf-8 -> big5:whatwg"),
+                                       ("zh-Hans", "utf-8 -> gbk")])
+def test_nothing_mended_where_nothing_was_dropped(lang: str, plan: str) -> None:
+    """Mojibake that lost bytes only to refusals (the decoder's marks), or
+    none at all, is the search's: no run of it is taken for a drop."""
+    mended = []
+    for text in _lines(lang)[:250]:
+        try:
+            garbled = corrupt(text, plan).text
+        except LuanmaError:
+            continue
+        mended.extend(d.garbled for d in find_dropped(garbled))
+    assert mended == []

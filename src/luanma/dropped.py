@@ -133,8 +133,8 @@ def _readings(run: str, decoding: str) -> tuple[list[tuple[int, str]], list[str]
     variant = get_variant(decoding)
     tail = run.endswith("\ufffd") and variant.behaviour == "whatwg"
     core = run[:-1] if tail else run
-    if "\ufffd" in core:
-        return [], []
+    if "\ufffd" in core or variant.replacement in core:
+        return [], []       # the decoder's own loss marks (CP932's '・'): refused bytes
     try:
         data = reencode(core, variant)
     except LuanmaError:
@@ -232,6 +232,34 @@ def _best(text: str, start: int, end: int, decoding: str, lm: LanguageModel) -> 
     return Dropped(start, end, run, repaired, reading, str(plan), gain, tuple(guesses))
 
 
+#: Characters at either end of a run that may be correct text next to a
+#: span of plain mojibake (the search's case, not a dropped byte).
+EDGE = 2
+#: log10 by which a mend must beat reading the run as such a span.
+PLAIN_MARGIN = 3.0
+#: Loss marks of the decoders above that are not ASCII: a run holding one
+#: lost bytes to a refusal, not a drop.
+_RUN_MARKS = frozenset("\ufffd・")
+
+
+def _plain(run: str) -> list[str]:
+    """The run read as plain mojibake by some decoder: all of it, or all
+    but up to EDGE characters at either end, kept as they are, read as
+    UTF-8 with no byte missing."""
+    out = []
+    for decoding in DROP_DECODERS:
+        for i in range(EDGE + 1):
+            for j in range(EDGE + 1):
+                piece = run[i:len(run) - j]
+                if len(piece) < MIN_RUN or "\ufffd" in piece:
+                    continue
+                try:
+                    out.append(run[:i] + reencode(piece, decoding).decode("utf-8") + run[len(run) - j:])
+                except (LuanmaError, UnicodeDecodeError):
+                    continue
+    return out
+
+
 def find_dropped(text: str, lm: LanguageModel | None = None) -> list[Dropped]:
     """Runs of ``text`` that read as UTF-8 shown through a double-byte
     decoder once one dropped byte is put back (the best decoder for each),
@@ -247,11 +275,21 @@ def find_dropped(text: str, lm: LanguageModel | None = None) -> list[Dropped]:
         if (a and text[a - 1] in _MARKS) or (b < len(text) and text[b] in _MARKS):
             continue        # refused bytes, not dropped ones: the search's case
         # (a U+FFFD that ends the run is taken as one refused lead byte)
+        run = m.group()
+        if _RUN_MARKS.intersection(run[:-1]) or run.endswith("・"):
+            continue        # (a U+FFFD at the end is WHATWG's refused lead byte: see _readings)
         best: Dropped | None = None
         for decoding in DROP_DECODERS:
             d = _best(text, a, b, decoding, lm)
             if d is not None and (best is None or d.gain > best.gain):
                 best = d
-        if best is not None:
-            out.append(best)
+        if best is None:
+            continue
+        # a span of plain mojibake inside correct text reads without a byte
+        # put back: a "mend" would eat the correct characters beside it
+        left, right = text[max(0, a - 2):a], text[b:b + 2]
+        plain = [lm.score(p + right, left) for p in _plain(run)]
+        if plain and max(plain) + PLAIN_MARGIN > lm.score(best.reading + right, left):
+            continue
+        out.append(best)
     return out
