@@ -183,3 +183,18 @@ def test_repair_bytes_takes_any_bytes() -> None:
 def test_bug_clean_bopomofo_is_left_alone() -> None:
     text = "[['ㄓㄨㄥ'], ['ㄒㄧㄣ']]"
     assert repair(text) == text
+
+
+def test_a_narrowed_lost_byte_is_written_only_when_near_sure() -> None:
+    """A '?' of a round trip through windows-1252 (UTF-8 shown as it, its
+    undefined bytes written '?', saved, read as UTF-8) narrows one lost byte
+    to five values: a pick is written at MIN_NARROWED_CONFIDENCE, not at
+    MIN_GUESS_CONFIDENCE, and never blind."""
+    from luanma.repair import MIN_BLIND_CONFIDENCE, MIN_GUESS_CONFIDENCE, MIN_NARROWED_CONFIDENCE
+
+    assert MIN_GUESS_CONFIDENCE < MIN_NARROWED_CONFIDENCE < MIN_BLIND_CONFIDENCE
+    garbled = corrupt("请点击保存按钮", "utf-8 -> cp1252:qmark | cp1252 -> utf-8:replace").text
+    assert "\ufffd" in garbled
+    d = diagnose(garbled)
+    fixes = [f for r in d.plan.rounds for f in r]
+    assert d.repaired in ("请点击保存按钮", "请点击\ufffd存按钮") and fixes

@@ -360,6 +360,32 @@ def _class_prior(ch: str) -> float:
     return GUESS_CLASS_PRIOR.get(char_class(ch), 0.0)
 
 
+#: A lost byte known to be one of at most this many values still speaks
+#: for the character (the five bytes windows-1252 leaves undefined, behind
+#: a '?' of a round trip through it): the character is not rebuilt blind.
+NARROW_SLOT = 8
+
+
+def _blind(slots: Sequence[object]) -> bool:
+    """No byte of a rebuilt character pins it down: every one is unknown,
+    and none is narrowed to a few values.
+
+    >>> _blind((frozenset(range(0xE0, 0xF0)), frozenset(range(0x80, 0xC0)))), _blind((0xE7, frozenset({0x81, 0x8D})))
+    (True, False)
+    """
+    return all(not isinstance(x, int) and len(x) > NARROW_SLOT for x in slots)  # type: ignore[arg-type]
+
+
+def _narrowed(slots: Sequence[object]) -> bool:
+    """No byte of a rebuilt character survived, but one is narrowed to a
+    few values (not blind, not much more).
+
+    >>> _narrowed((frozenset(range(0xE0, 0xF0)), frozenset({0x81, 0x8D}))), _narrowed((0xE7, frozenset({0x81})))
+    (True, False)
+    """
+    return all(not isinstance(x, int) for x in slots) and not _blind(slots)
+
+
 @dataclass(frozen=True)
 class Reconstruction:
     """A character rebuilt from lost bytes: the pick and what else fitted."""
@@ -371,6 +397,7 @@ class Reconstruction:
     unknown: int = 1        # how many of its bytes were lost
     blind: bool = False     # all of them: only the context chose it
     digit_share: float = 0.0  # probability mass of digits at this place
+    narrowed: bool = False  # all lost, but one known to be one of a few values
 
 
 @dataclass(frozen=True)
@@ -830,8 +857,8 @@ def _reconstructions(lm, hyp, text, start, end, chars,
             # out of budget: the search's picks stand, unconfirmed
             for k in range(i, j):
                 unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
-                out.append(Reconstruction(k, cur[k], 0.0, (), unknown,
-                                          unknown == len(chars[k][1]), 0.0))
+                out.append(Reconstruction(k, cur[k], 0.0, (), unknown, _blind(chars[k][1]), 0.0,
+                                          _narrowed(chars[k][1])))
             i = j
             continue
         left = (text[max(0, start - w):start] + "".join(cur[:i]))[-w:] or "\n"
@@ -868,8 +895,8 @@ def _reconstructions(lm, hyp, text, start, end, chars,
             alts = tuple(dict.fromkeys(c[k - i] for _, c in scored[1:] if c[k - i] != best[k - i]))[:3]
             unknown = sum(1 for x in chars[k][1] if not isinstance(x, int))
             digits = sum(m for m, (_, c) in zip(mass, scored) if c[k - i].isdigit()) / total
-            out.append(Reconstruction(k, cur[k], conf, alts, unknown,
-                                      unknown == len(chars[k][1]), digits))
+            out.append(Reconstruction(k, cur[k], conf, alts, unknown, _blind(chars[k][1]), digits,
+                                      _narrowed(chars[k][1])))
         i = j
     return "".join(cur), tuple(out)
 

@@ -39,6 +39,11 @@ MIN_CONFIDENCE = 0.99
 MIN_GUESS_CONFIDENCE = 0.5
 #: ...and one none of whose bytes survived must be near certain.
 MIN_BLIND_CONFIDENCE = 0.99
+#: ...or nearly, where one lost byte is known to be one of a few values (the
+#: five windows-1252 leaves undefined): on the real Android strings this
+#: let through 6 right picks and 1 wrong one ("启用" for "可用"), where 0.5
+#: let through 12 wrong ones.
+MIN_NARROWED_CONFIDENCE = 0.9
 #: Rounds of search: a repaired span may itself be mojibake of an older layer.
 MAX_ROUNDS = 3
 
@@ -219,6 +224,8 @@ def _unsure(r: Reconstruction) -> bool:
         # every byte of it is gone: only context speaks for it, and context
         # favours common characters ("이" for a lost box-drawing "│")
         return r.confidence < MIN_BLIND_CONFIDENCE
+    if r.narrowed and ord(r.char) >= 0x80:
+        return r.confidence < MIN_NARROWED_CONFIDENCE
     return r.confidence < MIN_GUESS_CONFIDENCE
 
 
