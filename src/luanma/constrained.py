@@ -21,15 +21,16 @@ and asks :func:`candidates` which characters of the true encoding fit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Union
+from typing import Union, overload
 
 from .errors import LossyTextError, UnrepresentableError
 from .variants import Variant, get_variant, reencode  # noqa: F401  (get_variant: doctests)
 
 __all__ = ["Slot", "SlotPath", "Follow", "follows", "byte_options", "char_bytes", "marker_patterns",
-           "char_lengths", "candidates", "CandidateIndex", "lead_bytes"]
+           "char_lengths", "candidates", "CandidateIndex", "Matches", "lead_bytes"]
 
 Slot = Union[int, frozenset]
 SlotPath = tuple[Slot, ...]
@@ -273,6 +274,64 @@ def _lengths(encoding: str, b: int) -> tuple[int, ...]:
     return (2,)
 
 
+class Matches(Sequence):
+    """The vocabulary characters of a :class:`CandidateIndex` that fit one
+    slot pattern, most frequent first: a read-only sequence of ``(char,
+    bytes)`` pairs, compared and shown like the tuple of those pairs.
+
+    Stored as positions in the index's per-length tables (an ``array`` of
+    2 or 4 bytes a match) rather than a tuple of pairs (~100 bytes a match:
+    the tuple, a ``bytes`` object and a pointer): ``match`` keeps thousands
+    of these in its cache, some with thousands of characters each.  A pair
+    is built when read; iterating gives equal tuples, not the same objects.
+
+    >>> m = CandidateIndex("utf-8", ["中", "丮", "一"]).match((0xE4, 0xB8, frozenset(range(0xAD, 0xAF))))
+    >>> m, len(m), m[0], m[:1]
+    ((('中', b'\\xe4\\xb8\\xad'), ('丮', b'\\xe4\\xb8\\xae')), 2, ('中', b'\\xe4\\xb8\\xad'), (('中', b'\\xe4\\xb8\\xad'),))
+    """
+
+    __slots__ = ("_chars", "_data", "_pos")
+
+    def __init__(self, chars: list[str], data: list[bytes], pos: array) -> None:
+        self._chars = chars     # the index's characters of this byte length...
+        self._data = data       # ...their bytes, in the same order
+        self._pos = pos         # positions in both, of the characters that fit
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+    def __bool__(self) -> bool:
+        return len(self._pos) > 0
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        # all in C: the search iterates these in its innermost loop
+        pos = self._pos
+        return zip(map(self._chars.__getitem__, pos), map(self._data.__getitem__, pos))
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, bytes]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> "Matches": ...
+
+    def __getitem__(self, i: int | slice) -> "tuple[str, bytes] | Matches":
+        if isinstance(i, slice):
+            return Matches(self._chars, self._data, self._pos[i])
+        p = self._pos[i]
+        return self._chars[p], self._data[p]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Matches, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 class CandidateIndex:
     """Characters of a vocabulary indexed by their bytes in one encoding.
 
@@ -294,19 +353,22 @@ class CandidateIndex:
             blobs.setdefault(len(data), []).append(data)
             chars.setdefault(len(data), []).append(ch)
         self._blob = {n: b"".join(v) for n, v in blobs.items()}
+        self._data = blobs
         self._chars = chars
+        # positions fit in 16 bits unless a length has more than 65,536 characters
+        self._code = {n: "H" if len(v) <= 0x10000 else "I" for n, v in chars.items()}
         self.match = lru_cache(maxsize=8192)(self._match)  # type: ignore[method-assign]
 
-    def _match(self, pattern: SlotPath) -> tuple[tuple[str, bytes], ...]:
+    def _match(self, pattern: SlotPath) -> Matches | tuple[()]:
         """Vocabulary characters whose bytes fit ``pattern``, most frequent first."""
         n = len(pattern)
         blob = self._blob.get(n)
         if blob is None:
             return ()
         rx = re.compile(b"(?=" + b"".join(map(_slot_regex, pattern)) + b")", re.DOTALL)
-        chars = self._chars[n]
-        return tuple((chars[i // n], blob[i:i + n])
-                     for i in (m.start() for m in rx.finditer(blob)) if i % n == 0)
+        pos = array(self._code[n], [i // n for i in (m.start() for m in rx.finditer(blob))
+                                    if i % n == 0])
+        return Matches(self._chars[n], self._data[n], pos)
 
 
 def _slot_regex(slot: Slot) -> bytes:
@@ -328,7 +390,7 @@ def _slot_regex(slot: Slot) -> bytes:
 
 
 def candidates(encoding: str, pattern: SlotPath, vocabulary: Iterable[str] | None = None,
-               index: CandidateIndex | None = None) -> list[tuple[str, bytes]]:
+               index: CandidateIndex | None = None) -> Sequence[tuple[str, bytes]]:
     """Characters of ``encoding`` whose bytes fit the slot ``pattern``.
 
     A fully known pattern gives the one character it encodes (if any), in or
