@@ -52,7 +52,7 @@ def lead_bytes(codec: str) -> frozenset:
     >>> 0xE4 in lead_bytes("gbk"), 0x90 in lead_bytes("big5")
     (True, False)
     """
-    return frozenset(lead for lead in range(0x81, 0x100) if _valid_trails(codec, lead))
+    return frozenset(lead for lead in range(0x81, 0x100) if _trail_mask(codec, lead))
 
 
 #: Lead-byte groups kept apart when describing a bad pair (see _pair_groups).
@@ -61,11 +61,29 @@ MAX_PAIR_GROUPS = 4
 
 #: Trail bytes no double-byte code page here accepts after any lead.
 _NEVER_TRAIL = frozenset(range(0x40)) | {0xFF}
+#: Every byte, as a bit set (see _trail_mask).
+_ALL_BITS = (1 << 0x100) - 1
+
+
+def _bits(mask: int) -> frozenset:
+    """The bytes whose bits are set in ``mask`` (bit b stands for byte b)."""
+    return frozenset(b for b in range(0x100) if mask >> b & 1)
+
+
+def _valid_trails(codec: str, lead: int) -> frozenset:
+    """Trail bytes that make one character after ``lead`` in ``codec``.
+
+    >>> sorted(_valid_trails("gbk", 0xA1))[:3], len(_valid_trails("gbk", 0x80))
+    ([161, 162, 163], 0)
+    """
+    return _bits(_trail_mask(codec, lead))
 
 
 @lru_cache(maxsize=None)
-def _valid_trails(codec: str, lead: int) -> frozenset:
-    """Trail bytes that make one character after ``lead`` in ``codec``.
+def _trail_mask(codec: str, lead: int) -> int:
+    """:func:`_valid_trails` as a 256-bit set: bit t is set if ``lead, t``
+    is one character.  (Cached as an int of ~60 bytes, not a frozenset of
+    up to 190 ints, ~4 KB: there is one per codec and lead byte.)
 
     One decode call per lead: the pairs are laid out with a blank line
     after each, so each pair's result is one chunk of the split (a bad pair
@@ -75,9 +93,14 @@ def _valid_trails(codec: str, lead: int) -> frozenset:
     data = b"".join(bytes([lead, t]) + b"\n\n" for t in trails)
     chunks = data.decode(codec, "surrogateescape").split("\n\n")
     if len(chunks) != len(trails) + 1:      # a decoder ate a separator
-        return frozenset(t for t in trails if _decodes(codec, bytes([lead, t])))
-    return frozenset(t for t, c in zip(trails, chunks)
-                     if len(c) == 1 and not 0xDC80 <= ord(c) <= 0xDCFF)
+        ok = [t for t in trails if _decodes(codec, bytes([lead, t]))]
+    else:
+        ok = [t for t, c in zip(trails, chunks)
+              if len(c) == 1 and not 0xDC80 <= ord(c) <= 0xDCFF]
+    mask = 0
+    for t in ok:
+        mask |= 1 << t
+    return mask
 
 
 def _decodes(codec: str, pair: bytes) -> bool:
@@ -88,13 +111,15 @@ def _decodes(codec: str, pair: bytes) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _bad_by_lead(codec: str, fallback: str | None) -> dict[int, frozenset]:
+def _bad_by_lead(codec: str, fallback: str | None) -> dict[int, int]:
+    """Per lead byte, the trail bytes that make no character after it in
+    ``codec`` (nor in ``fallback``), as a bit set (see _trail_mask)."""
     out = {}
     for lead in range(0x81, 0xFF):
-        ok = _valid_trails(codec, lead)
+        ok = _trail_mask(codec, lead)
         if fallback:
-            ok |= _valid_trails(fallback, lead)
-        out[lead] = frozenset(range(0x100)) - ok
+            ok |= _trail_mask(fallback, lead)
+        out[lead] = _ALL_BITS & ~ok
     return out
 
 
@@ -112,11 +137,11 @@ def _pair_groups(variant: Variant) -> tuple[tuple[frozenset, frozenset], ...]:
     >>> [(len(l), len(t)) for l, t in _pair_groups(get_variant("gbk:win"))]
     [(126, 66)]
     """
-    by_bad: dict[frozenset, set[int]] = {}
+    by_bad: dict[int, set[int]] = {}
     for lead, bad in _bad_by_lead(variant.codec, variant.pair_fallback).items():
-        if len(bad) < 0x100:              # a byte no pair starts with fails alone
+        if bad != _ALL_BITS:              # a byte no pair starts with fails alone
             by_bad.setdefault(bad, set()).add(lead)
-    groups = sorted(((frozenset(v), k) for k, v in by_bad.items()), key=lambda g: -len(g[0]))
+    groups = sorted(((frozenset(v), _bits(k)) for k, v in by_bad.items()), key=lambda g: -len(g[0]))
     while len(groups) > MAX_PAIR_GROUPS:
         leads, bad = groups.pop()
         # join the group whose bad trails it adds the fewest new pairs to
