@@ -324,7 +324,7 @@ class LanguageModel:
     True
     """
 
-    __slots__ = ("_uni", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
+    __slots__ = ("_uni", "_canon", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
                  "header", "order", "_ptab", "_lex_raw", "_lex", "simp_only",
                  "trad_only")
 
@@ -360,6 +360,11 @@ class LanguageModel:
         atab = [a_lo + q * (a_hi - a_lo) / 255 for q in range(256)]
         self._uni: Dict[int, float] = dict(zip(
             map(ord, sec["uni_chars"]), map(self._ptab.__getitem__, sec["uni_q"])))  # type: ignore[arg-type]
+        # One int object per code point of the unigram table, shared as the
+        # key of every follower dict (_expand): the follower rows hold
+        # ~540k entries once a long job has unpacked most bigram contexts,
+        # and a fresh int from ord() costs 28 bytes an entry.
+        self._canon: Dict[int, int] = {o: o for o in self._uni}
 
         # Per order: sorted context keys, backoffs, follower offsets and the
         # followers.  A context's {follower: logp} dict is built on first use
@@ -410,7 +415,8 @@ class LanguageModel:
             i = bisect.bisect_left(keys, key)
             if i < len(keys) and keys[i] == key:
                 s, e = offsets[i], offsets[i + 1]
-                d = dict(zip(map(ord, fol[s:e]), map(self._ptab.__getitem__, fq[s:e])))
+                cps = list(map(ord, fol[s:e]))
+                d = dict(zip(map(self._canon.get, cps, cps), map(self._ptab.__getitem__, fq[s:e])))
                 d[-1] = atab[bows[i]]
         if order == "bi" and key < 128:
             # ASCII context: pairs the tables lack come from the class model,
