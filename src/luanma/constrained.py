@@ -337,9 +337,9 @@ class Matches(Sequence):
     def __getitem__(self, i: int) -> tuple[str, bytes]: ...
 
     @overload
-    def __getitem__(self, i: slice) -> "Matches": ...
+    def __getitem__(self, i: slice) -> Matches: ...
 
-    def __getitem__(self, i: int | slice) -> "tuple[str, bytes] | Matches":
+    def __getitem__(self, i: int | slice) -> tuple[str, bytes] | Matches:
         if isinstance(i, slice):
             return Matches(self._chars, self._data, self._pos[i])
         p = self._pos[i]

@@ -73,12 +73,13 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 import struct
 import sys
 import threading
 import zlib
 from array import array
-from itertools import accumulate
+from itertools import accumulate, groupby
 from typing import Dict, FrozenSet, Optional, Tuple
 
 __all__ = ["LanguageModel", "get_model", "char_class", "CLASS_FLOOR"]
@@ -342,7 +343,9 @@ class LanguageModel:
         for name, kind, size in header["sections"]:
             chunk = payload[pos:pos + size]
             pos += size
-            if kind == "utf8":
+            if kind == "utf8" and name != "lex_words":
+                # (the lexicon stays UTF-8 bytes until _lexicon needs it:
+                # as str it would be UCS-4, ~2.9 MB, for 86 non-BMP words)
                 sec[name] = chunk.decode("utf-8")
             elif kind in ("u64d", "u32"):
                 a = array("Q" if kind == "u64d" else "I")
@@ -388,8 +391,11 @@ class LanguageModel:
         self._tri_keys: FrozenSet[int] = stored["tri"]
         self._bi: Dict[int, Dict[int, float]] = {}
         self._tri: Dict[int, Dict[int, float]] = {}
-        self._lex_raw = (sec.get("lex_words", ""), sec.get("lex_q", b""))
-        self._lex: Optional[Dict[str, float]] = None
+        # the word lexicon, unpacked on first use (see _lexicon); the raw
+        # sections are dropped then
+        self._lex_raw: Optional[Tuple[bytes, bytes]] = (
+            sec.get("lex_words", b""), sec.get("lex_q", b""))  # type: ignore[assignment]
+        self._lex: Optional[Dict[str, str]] = None
         #: Hanzi used only in Simplified / only in Traditional text (OpenCC).
         self.simp_only: FrozenSet[str] = frozenset(sec.get("simp_only", ""))  # type: ignore[arg-type]
         self.trad_only: FrozenSet[str] = frozenset(sec.get("trad_only", ""))  # type: ignore[arg-type]
@@ -540,13 +546,41 @@ class LanguageModel:
         return self.score(mid + right[:self.order - 1], left or _START)
 
 
-    def _lexicon(self) -> Dict[str, float]:
-        # Built on first use (~50 ms); a racing thread builds an equal dict.
+    def _lexicon(self) -> Dict[str, str]:
+        """The word lexicon, grouped by first character (built on first use,
+        ~0.1 s; thread-safe).
+
+        ``{first character: entries}``, where the entries of the words
+        starting with that character are one string, in sorted order:
+        ``"\\x00" + the rest of the word + "\\x01" + chr(0x100 + q)``, q
+        the word's quantised log-probability (``_ptab``).  About 4 MB where a
+        ``{word: logp}`` dict of the 200k words took ~23 MB, and faster to
+        search in :meth:`word_logp`: one ``str.find`` tells whether any word
+        goes on with a given prefix, so the search stops at the first slice
+        no word starts with.
+        """
         lex = self._lex
         if lex is None:
-            words, q = self._lex_raw
-            lex = self._lex = dict(zip(words.split("\n") if words else (),
-                                       map(self._ptab.__getitem__, q)))
+            with _LEX_LOCK:
+                lex = self._lex
+                if lex is None:
+                    raw, q = self._lex_raw or (b"", b"")
+                    words = raw.decode("utf-8")
+                    if "\x00" in words or "\x01" in words:
+                        raise ValueError("a lexicon word holds a separator (\\x00 or \\x01)")
+                    # The words are sorted: each group is one run of them,
+                    # and a word comes before every longer word it starts.
+                    # (Walked with finditer, not split: 200k short-lived
+                    # strings would leave ~20 MB of fragmented heap behind.)
+                    lex = {}
+                    runs = groupby(zip(re.finditer("[^\n]+", words), q),
+                                   key=lambda wq: wq[0].group()[0])
+                    for first, run in runs:
+                        if first in lex:
+                            raise ValueError("the lexicon is not sorted")
+                        lex[first] = "".join(f"\x00{m.group()[1:]}\x01{chr(0x100 + qq)}"
+                                             for m, qq in run)
+                    self._lex, self._lex_raw = lex, None
         return lex
 
     def word_logp(self, text: str) -> float:
@@ -560,20 +594,40 @@ class LanguageModel:
         >>> lm = get_model()
         >>> lm.word_logp("返回属性") > lm.word_logp("这回属性")
         True
+        >>> lm.word_logp("返回\\x00\\x01属性") < lm.word_logp("返回属性")
+        True
         """
-        lex = self._lexicon()
+        lex, ptab = self._lexicon(), self._ptab
         n = len(text)
         neg = -1e300
         acc = [neg] * (n + 1)
         acc[0] = 0.0
+        # a slice holding a separator of the lexicon's entries is no word
+        # (checked only if the text has one: a find could match across
+        # entries)
+        guard = "\x00" in text or "\x01" in text
         for i in range(n):
             base = acc[i]
             if base == neg:
                 continue
+            group = lex.get(text[i])
             for j in range(i + 1, min(n, i + _LEX_MAXLEN) + 1):
-                lp = lex.get(text[i:j])
+                lp = None
+                if group is not None:
+                    # the first entry that goes on with text[i+1:j] (sorted:
+                    # the word text[i:j] itself, if there is one)
+                    rest = text[i + 1:j]
+                    p = group.find("\x00" + rest)
+                    if p < 0 or (guard and ("\x00" in rest or "\x01" in rest)):
+                        group = None    # no word starts so: nor with more
+                    else:
+                        k = p + j - i
+                        if group[k] == "\x01":
+                            lp = ptab[ord(group[k + 1]) - 0x100]
                 if lp is None:
                     if j != i + 1:
+                        if group is None:
+                            break
                         continue
                     lp = self.unigram_logp(text[i]) + WORD_UNK_PENALTY
                 x = base + lp
@@ -706,6 +760,8 @@ class AdaptedModel:
 
 _LOCK = threading.Lock()
 _MODEL: Optional[LanguageModel] = None
+#: Held while a model unpacks its lexicon (LanguageModel._lexicon).
+_LEX_LOCK = threading.Lock()
 
 
 def get_model() -> LanguageModel:
