@@ -181,12 +181,12 @@ def _marker_patterns(variant: Variant) -> tuple[SlotPath, ...]:
     return ((undefined,),) if undefined else ()
 
 
-@lru_cache(maxsize=None)
 def _reverse_table(codec: str) -> dict[str, tuple[bytes, ...]]:
     """Every 1- and 2-byte sequence ``codec`` decodes to a single character,
     grouped by that character.  Several sequences may give one character
     (CP949's duplicate hanja, CP932's NEC/IBM rows): all are kept, since the
-    garbled text cannot say which one the bytes were."""
+    garbled text cannot say which one the bytes were.  (Not cached: see
+    :func:`_sequences`.)"""
     table: dict[str, list[bytes]] = {}
     seqs = [bytes([a]) for a in range(0x100)]
     seqs += [bytes([a, b]) for a in range(0x81, 0x100) for b in range(0x30, 0x100)]
@@ -200,6 +200,54 @@ def _reverse_table(codec: str) -> dict[str, tuple[bytes, ...]]:
     return {ch: tuple(v) for ch, v in table.items()}
 
 
+@lru_cache(maxsize=None)
+def _irregular(codec: str) -> dict[str, tuple[bytes, ...]]:
+    """The entries of :func:`_reverse_table` that are not just the
+    character's own encoding: a few hundred at most (CP932), where the
+    whole table is ~10-24k characters, each a str, a tuple and a bytes
+    object (~25 MB over the codecs a repair searches)."""
+    out = {}
+    for ch, seqs in _reverse_table(codec).items():
+        try:
+            if seqs == (ch.encode(codec),):
+                continue
+        except UnicodeEncodeError:
+            pass
+        out[ch] = seqs
+    return out
+
+
+def _sequences(codec: str, ch: str) -> tuple[bytes, ...]:
+    """``_reverse_table(codec).get(ch, ())``, without keeping the table.
+
+    A character outside :func:`_irregular` is in the table exactly when its
+    own encoding is a sequence the table would hold (1 byte, or 2 with lead
+    0x81-0xFF, trail 0x30-0xFF and a non-ASCII character) that decodes back
+    to it: the table holds every such sequence.
+
+    >>> all(_sequences("cp932", c) == v for c, v in _reverse_table("cp932").items())
+    True
+    >>> _sequences("gbk", "中"), _sequences("gbk", "\\ue000"), _sequences("gbk", "ab")
+    ((b'\\xd6\\xd0',), (), ())
+    """
+    seqs = _irregular(codec).get(ch)
+    if seqs is not None:
+        return seqs
+    if len(ch) != 1:
+        return ()
+    try:
+        data = ch.encode(codec)
+    except UnicodeEncodeError:
+        return ()
+    if len(data) == 1 or (len(data) == 2 and data[0] >= 0x81 and data[1] >= 0x30 and ord(ch) >= 0x80):
+        try:
+            if data.decode(codec) == ch:
+                return (data,)
+        except UnicodeDecodeError:
+            pass
+    return ()
+
+
 @lru_cache(maxsize=65536)
 def char_bytes(ch: str, variant: Variant) -> tuple[bytes, ...]:
     """All byte sequences that ``variant`` decodes to the character ``ch``.
@@ -209,9 +257,9 @@ def char_bytes(ch: str, variant: Variant) -> tuple[bytes, ...]:
     """
     out: list[bytes] = []
     if variant.double_byte:
-        out.extend(_reverse_table(variant.codec).get(ch, ()))
+        out.extend(_sequences(variant.codec, ch))
         if variant.pair_fallback:
-            out.extend(x for x in _reverse_table(variant.pair_fallback).get(ch, ()) if x not in out)
+            out.extend(x for x in _sequences(variant.pair_fallback, ch) if x not in out)
     out.extend(bytes([b]) for b, c in variant.overrides.items() if c == ch and bytes([b]) not in out)
     if not out:
         try:
