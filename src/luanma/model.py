@@ -325,7 +325,7 @@ class LanguageModel:
     True
     """
 
-    __slots__ = ("_uni", "_canon", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
+    __slots__ = ("_uni", "_canon", "_vocab", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
                  "header", "order", "_ptab", "_lex_raw", "_lex", "simp_only",
                  "trad_only")
 
@@ -368,6 +368,7 @@ class LanguageModel:
         # ~540k entries once a long job has unpacked most bigram contexts,
         # and a fresh int from ord() costs 28 bytes an entry.
         self._canon: Dict[int, int] = {o: o for o in self._uni}
+        self._vocab: Optional[Tuple[str, ...]] = None     # see vocabulary()
 
         # Per order: sorted context keys, backoffs, follower offsets and the
         # followers.  A context's {follower: logp} dict is built on first use
@@ -454,7 +455,14 @@ class LanguageModel:
         >>> "的" in get_model().vocabulary()
         True
         """
-        return [chr(o) for o in self._uni]
+        vocab = self._vocab
+        if vocab is None:
+            # one str per character for every caller (detect builds a
+            # candidate index per encoding from it: ~1.4 MB of strings each
+            # when each call made its own); a racing thread builds an equal
+            # tuple
+            vocab = self._vocab = tuple(map(chr, self._uni))
+        return list(vocab)
 
     def unigram_logp(self, ch: str) -> float:
         """log10 P(ch) with no context; unseen characters get a class floor.
