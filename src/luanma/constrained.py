@@ -20,10 +20,12 @@ and asks :func:`candidates` which characters of the true encoding fit.
 
 from __future__ import annotations
 
+import operator
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import compress
 from typing import Union, overload
 
 from .errors import LossyTextError, UnrepresentableError
@@ -186,65 +188,131 @@ def _reverse_table(codec: str) -> dict[str, tuple[bytes, ...]]:
     grouped by that character.  Several sequences may give one character
     (CP949's duplicate hanja, CP932's NEC/IBM rows): all are kept, since the
     garbled text cannot say which one the bytes were.  (Not cached: see
-    :func:`_sequences`.)"""
+    :func:`_seq_table`.)
+
+    Pairs are decoded a lead byte's row at a time (see :func:`_row`), not
+    one call each: ~32k decode calls, most of them raising, were most of the
+    cost of a codec's first use.
+    """
     table: dict[str, list[bytes]] = {}
-    seqs = [bytes([a]) for a in range(0x100)]
-    seqs += [bytes([a, b]) for a in range(0x81, 0x100) for b in range(0x30, 0x100)]
-    for data in seqs:
+    for a in range(0x100):
+        data = bytes([a])
         try:
             ch = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if len(ch) == 1 and (len(data) == 1 or ord(ch) >= 0x80):
+        if len(ch) == 1:
+            table.setdefault(ch, []).append(data)
+    for lead in range(0x81, 0x100):
+        for data, ch in _row(codec, lead):
             table.setdefault(ch, []).append(data)
     return {ch: tuple(v) for ch, v in table.items()}
 
 
-@lru_cache(maxsize=None)
-def _irregular(codec: str) -> dict[str, tuple[bytes, ...]]:
-    """The entries of :func:`_reverse_table` that are not just the
-    character's own encoding: a few hundred at most (CP932), where the
-    whole table is ~10-24k characters, each a str, a tuple and a bytes
-    object (~25 MB over the codecs a repair searches)."""
-    out = {}
-    for ch, seqs in _reverse_table(codec).items():
+#: Trail bytes of the pairs in _reverse_table, and one row of them laid out
+#: for _row: lead byte (0 here), trail, blank line.
+_TABLE_TRAILS = range(0x30, 0x100)
+_ROW_TEMPLATE = b"".join(bytes([0, t]) + b"\n\n" for t in _TABLE_TRAILS)
+#: A chunk of a decoded row that is one escaped byte and nothing else.
+_LONE_SURROGATE = re.compile("(?:^|\n\n)[\udc80-\udcff]\n\n")
+
+
+def _row(codec: str, lead: int) -> list[tuple[bytes, str]]:
+    """The pairs ``lead, t`` (t from 0x30) that ``codec`` decodes to one
+    non-ASCII character, with that character, in trail order.
+
+    One decode call for the row, each pair followed by a blank line (as in
+    :func:`_trail_mask`): the codecs are stateless, so a pair decodes as it
+    would alone, and a bad one leaves a surrogate (surrogateescape) or more
+    than one character in its chunk.  If a decoder ate a separator, or a
+    chunk is a lone surrogate, the row is decoded pair by pair.
+    """
+    text = _ROW_TEMPLATE.replace(b"\x00", bytes([lead])).decode(codec, "surrogateescape")
+    chunks = text.split("\n\n")
+    if len(chunks) == len(_TABLE_TRAILS) + 1 and not _LONE_SURROGATE.search(text):
+        return [(bytes([lead, t]), c) for t, c in zip(_TABLE_TRAILS, chunks)
+                if len(c) == 1 and c >= "\x80"]
+    out = []
+    for t in _TABLE_TRAILS:
+        data = bytes([lead, t])
         try:
-            if seqs == (ch.encode(codec),):
-                continue
-        except UnicodeEncodeError:
-            pass
-        out[ch] = seqs
+            ch = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if len(ch) == 1 and ord(ch) >= 0x80:
+            out.append((data, ch))
     return out
 
 
-def _sequences(codec: str, ch: str) -> tuple[bytes, ...]:
-    """``_reverse_table(codec).get(ch, ())``, without keeping the table.
+def _own_encodings(codec: str, chars: list[str]) -> list[bytes | None]:
+    """``ch.encode(codec)`` for each character (None where it cannot).
 
-    A character outside :func:`_irregular` is in the table exactly when its
-    own encoding is a sequence the table would hold (1 byte, or 2 with lead
-    0x81-0xFF, trail 0x30-0xFF and a non-ASCII character) that decodes back
-    to it: the table holds every such sequence.
+    Non-ASCII characters go a few hundred to one encode call, joined by
+    line breaks: the double-byte codecs are stateless, so the result splits
+    back into each character's own bytes.  A block that fails, or does not
+    split into one piece per character (some encoding holds a 0x0A byte),
+    is done one character at a time.
+    """
+    out: list[bytes | None] = []
+    for i in range(0, len(chars), 256):
+        block = chars[i:i + 256]
+        parts: list[bytes | None] = []
+        if min(block) >= "\x80":
+            try:
+                parts = list("\n".join(block).encode(codec).split(b"\n"))
+            except UnicodeEncodeError:
+                pass
+        if len(parts) != len(block):
+            parts = [_encoded(c, codec) for c in block]
+        out.extend(parts)
+    return out
+
+
+def _encoded(ch: str, codec: str) -> bytes | None:
+    try:
+        return ch.encode(codec)
+    except UnicodeEncodeError:
+        return None
+
+
+@lru_cache(maxsize=None)
+def _seq_table(codec: str) -> tuple[dict[str, tuple[bytes, ...]], bytes]:
+    """:func:`_reverse_table` in little space: (the entries that are not
+    just the character's own encoding, a bit set of the characters whose
+    entry is).
+
+    The whole table is ~7-24k characters, each a str, a tuple and a bytes
+    object (~25 MB over the codecs a repair searches); the irregular
+    entries are a few hundred at most (CP932's NEC/IBM rows), and the bit
+    set (bit ``o`` for code point ``o``) a few kilobytes.
+    """
+    table = _reverse_table(codec)
+    chars = list(table)
+    # (zip of one iterable: the 1-tuples (own encoding,) to compare with)
+    same = list(map(operator.eq, table.values(), zip(_own_encodings(codec, chars))))
+    irregular = {ch: table[ch] for ch in compress(chars, map(operator.not_, same))}
+    regular = bytearray((max(map(ord, chars), default=0) >> 3) + 1)
+    for o in map(ord, compress(chars, same)):
+        regular[o >> 3] |= 1 << (o & 7)
+    return irregular, bytes(regular)
+
+
+def _sequences(codec: str, ch: str) -> tuple[bytes, ...]:
+    """``_reverse_table(codec).get(ch, ())``, from :func:`_seq_table`.
 
     >>> all(_sequences("cp932", c) == v for c, v in _reverse_table("cp932").items())
     True
     >>> _sequences("gbk", "中"), _sequences("gbk", "\\ue000"), _sequences("gbk", "ab")
     ((b'\\xd6\\xd0',), (), ())
     """
-    seqs = _irregular(codec).get(ch)
+    irregular, regular = _seq_table(codec)
+    seqs = irregular.get(ch)
     if seqs is not None:
         return seqs
-    if len(ch) != 1:
-        return ()
-    try:
-        data = ch.encode(codec)
-    except UnicodeEncodeError:
-        return ()
-    if len(data) == 1 or (len(data) == 2 and data[0] >= 0x81 and data[1] >= 0x30 and ord(ch) >= 0x80):
-        try:
-            if data.decode(codec) == ch:
-                return (data,)
-        except UnicodeDecodeError:
-            pass
+    if len(ch) == 1:
+        o = ord(ch)
+        if (o >> 3) < len(regular) and regular[o >> 3] >> (o & 7) & 1:
+            return (ch.encode(codec),)
     return ()
 
 
