@@ -79,7 +79,7 @@ import sys
 import threading
 import zlib
 from array import array
-from itertools import accumulate, groupby
+from itertools import accumulate
 from typing import Dict, FrozenSet, Optional, Tuple
 
 __all__ = ["LanguageModel", "get_model", "char_class", "CLASS_FLOOR"]
@@ -556,16 +556,17 @@ class LanguageModel:
 
     def _lexicon(self) -> Dict[str, str]:
         """The word lexicon, grouped by first character (built on first use,
-        ~0.1 s; thread-safe).
+        ~40 ms; thread-safe).
 
-        ``{first character: entries}``, where the entries of the words
-        starting with that character are one string, in sorted order:
-        ``"\\x00" + the rest of the word + "\\x01" + chr(0x100 + q)``, q
-        the word's quantised log-probability (``_ptab``).  About 4 MB where a
-        ``{word: logp}`` dict of the 200k words took ~23 MB, and faster to
-        search in :meth:`word_logp`: one ``str.find`` tells whether any word
-        goes on with a given prefix, so the search stops at the first slice
-        no word starts with.
+        ``{first character: group}``.  A group is one string: a character
+        per word, ``chr(0x100 + q)`` for its quantised log-probability q
+        (``_ptab``), then the words' entries ``"\\x00" + rest of the word
+        + "\\x01"``, both in the file's sorted order, so that the k-th
+        ``"\\x00"`` starts the k-th word.  About 3 MB where a ``{word:
+        logp}`` dict of the 200k words took ~23 MB, and as fast to search in
+        :meth:`word_logp`: one ``str.find`` tells whether any word goes on
+        with a given prefix, so the search stops at the first slice no word
+        starts with.
         """
         lex = self._lex
         if lex is None:
@@ -576,18 +577,24 @@ class LanguageModel:
                     words = raw.decode("utf-8")
                     if "\x00" in words or "\x01" in words:
                         raise ValueError("a lexicon word holds a separator (\\x00 or \\x01)")
-                    # The words are sorted: each group is one run of them,
-                    # and a word comes before every longer word it starts.
-                    # (Walked with finditer, not split: 200k short-lived
-                    # strings would leave ~20 MB of fragmented heap behind.)
+                    # The words are sorted: each group is one run of lines
+                    # (a word comes before every longer word it starts).  A
+                    # group is made by a few C calls (a Python step per
+                    # word took several times as long, and splitting into
+                    # 200k strings at once left ~20 MB of fragmented heap).
+                    qchars = q.decode("latin-1").translate(_QCHARS)
                     lex = {}
-                    runs = groupby(zip(re.finditer("[^\n]+", words), q),
-                                   key=lambda wq: wq[0].group()[0])
-                    for first, run in runs:
+                    n = 0
+                    for run in _LEX_RUN.finditer(words):
+                        first, lines = run[1], run[0]
                         if first in lex:
                             raise ValueError("the lexicon is not sorted")
-                        lex[first] = "".join(f"\x00{m.group()[1:]}\x01{chr(0x100 + qq)}"
-                                             for m, qq in run)
+                        k = lines.count("\n") + 1
+                        lex[first] = (qchars[n:n + k] + "\x00"
+                                      + lines[1:].replace("\n" + first, "\x01\x00") + "\x01")
+                        n += k
+                    if n != len(q):
+                        raise ValueError("lexicon words and values do not match")
                     self._lex, self._lex_raw = lex, None
         return lex
 
@@ -628,10 +635,10 @@ class LanguageModel:
                     p = group.find("\x00" + rest)
                     if p < 0 or (guard and ("\x00" in rest or "\x01" in rest)):
                         group = None    # no word starts so: nor with more
-                    else:
-                        k = p + j - i
-                        if group[k] == "\x01":
-                            lp = ptab[ord(group[k + 1]) - 0x100]
+                    elif group[p + j - i] == "\x01":
+                        # the word's value: as many characters in as there
+                        # are words before it
+                        lp = ptab[ord(group[group.count("\x00", 0, p)]) - 0x100]
                 if lp is None:
                     if j != i + 1:
                         if group is None:
@@ -770,6 +777,10 @@ _LOCK = threading.Lock()
 _MODEL: Optional[LanguageModel] = None
 #: Held while a model unpacks its lexicon (LanguageModel._lexicon).
 _LEX_LOCK = threading.Lock()
+#: A run of lexicon lines (words) with the same first character.
+_LEX_RUN = re.compile(r"^(.)[^\n]*(?:\n\1[^\n]*)*", re.M)
+#: Quantised value q -> the character that stands for it in a lexicon entry.
+_QCHARS = {q: chr(0x100 + q) for q in range(256)}
 
 
 def get_model() -> LanguageModel:
