@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -262,3 +264,69 @@ def test_window_scores_and_term_bound_agree_with_score() -> None:
         for i in range(len(t)):
             for prev in ("\n", t[max(0, i - 2):i], "x", "中国"):
                 assert lm.score(t[i], prev or "\n") <= bound
+
+
+# ------------------------------------------------------------ word lexicon
+
+def _plain_word_logp(m: LanguageModel, lex: dict, text: str) -> float:
+    """word_logp as first written: a {word: logp} dict, every slice looked up."""
+    n, neg = len(text), -1e300
+    acc = [neg] * (n + 1)
+    acc[0] = 0.0
+    for i in range(n):
+        if acc[i] == neg:
+            continue
+        for j in range(i + 1, min(n, i + model_mod._LEX_MAXLEN) + 1):
+            lp = lex.get(text[i:j])
+            if lp is None:
+                if j != i + 1:
+                    continue
+                lp = m.unigram_logp(text[i]) + model_mod.WORD_UNK_PENALTY
+            x, a = acc[i] + lp, acc[j]
+            if a == neg:
+                acc[j] = x
+            else:
+                hi, lo = (a, x) if a > x else (x, a)
+                acc[j] = hi + math.log10(1.0 + 10.0 ** (lo - hi))
+    return acc[n]
+
+
+def test_word_logp_equals_plain_dict_lookup() -> None:
+    # the packed lexicon (one string per first character, a prefix search
+    # that stops early) gives exactly what a plain dict of words gave
+    m = LanguageModel(files("luanma").joinpath("data/charlm.bin").read_bytes())
+    raw, q = m._lex_raw  # type: ignore[misc]
+    lex = dict(zip(raw.decode("utf-8").split("\n"), map(m._ptab.__getitem__, q)))
+    rng = random.Random(5)
+    words = sorted(lex)
+    texts = [s[i:i + 10] for s in SIMPLIFIED + TRADITIONAL + JAPANESE + KOREAN for i in range(len(s))]
+    for _ in range(1500):
+        parts = []
+        for _ in range(rng.randrange(1, 5)):
+            r = rng.random()
+            w = rng.choice(words)
+            parts.append(w if r < 0.5 else w[:-1] or "x" if r < 0.7 else
+                         rng.choice(["\x00", "\x01", "\x01\u0100", "\x00\x01", "\u0105", ""])
+                         if r < 0.8 else chr(rng.randrange(0x20, 0x2FFFF)))
+        texts.append("".join(parts))
+    assert [m.word_logp(t) for t in texts] == [_plain_word_logp(m, lex, t) for t in texts]
+    assert m._lex_raw is None          # the raw sections are dropped once unpacked
+
+
+def test_lexicon_built_once_under_threads() -> None:
+    m = LanguageModel(files("luanma").joinpath("data/charlm.bin").read_bytes())
+    barrier = threading.Barrier(6)
+    got: list[float] = []
+    lexicons: list[object] = []
+
+    def worker() -> None:
+        barrier.wait()
+        got.append(m.word_logp("请返回首页"))
+        lexicons.append(m._lexicon())
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(got)) == 1 and all(x is lexicons[0] for x in lexicons)

@@ -20,16 +20,19 @@ and asks :func:`candidates` which characters of the true encoding fit.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Union
+from itertools import compress
+from typing import Union, overload
 
 from .errors import LossyTextError, UnrepresentableError
 from .variants import Variant, get_variant, reencode  # noqa: F401  (get_variant: doctests)
 
 __all__ = ["Slot", "SlotPath", "Follow", "follows", "byte_options", "char_bytes", "marker_patterns",
-           "char_lengths", "candidates", "CandidateIndex", "lead_bytes"]
+           "char_lengths", "candidates", "CandidateIndex", "Matches", "lead_bytes"]
 
 Slot = Union[int, frozenset]
 SlotPath = tuple[Slot, ...]
@@ -51,7 +54,7 @@ def lead_bytes(codec: str) -> frozenset:
     >>> 0xE4 in lead_bytes("gbk"), 0x90 in lead_bytes("big5")
     (True, False)
     """
-    return frozenset(lead for lead in range(0x81, 0x100) if _valid_trails(codec, lead))
+    return frozenset(lead for lead in range(0x81, 0x100) if _trail_mask(codec, lead))
 
 
 #: Lead-byte groups kept apart when describing a bad pair (see _pair_groups).
@@ -60,11 +63,29 @@ MAX_PAIR_GROUPS = 4
 
 #: Trail bytes no double-byte code page here accepts after any lead.
 _NEVER_TRAIL = frozenset(range(0x40)) | {0xFF}
+#: Every byte, as a bit set (see _trail_mask).
+_ALL_BITS = (1 << 0x100) - 1
+
+
+def _bits(mask: int) -> frozenset:
+    """The bytes whose bits are set in ``mask`` (bit b stands for byte b)."""
+    return frozenset(b for b in range(0x100) if mask >> b & 1)
+
+
+def _valid_trails(codec: str, lead: int) -> frozenset:
+    """Trail bytes that make one character after ``lead`` in ``codec``.
+
+    >>> sorted(_valid_trails("gbk", 0xA1))[:3], len(_valid_trails("gbk", 0x80))
+    ([161, 162, 163], 0)
+    """
+    return _bits(_trail_mask(codec, lead))
 
 
 @lru_cache(maxsize=None)
-def _valid_trails(codec: str, lead: int) -> frozenset:
-    """Trail bytes that make one character after ``lead`` in ``codec``.
+def _trail_mask(codec: str, lead: int) -> int:
+    """:func:`_valid_trails` as a 256-bit set: bit t is set if ``lead, t``
+    is one character.  (Cached as an int of ~60 bytes, not a frozenset of
+    up to 190 ints, ~4 KB: there is one per codec and lead byte.)
 
     One decode call per lead: the pairs are laid out with a blank line
     after each, so each pair's result is one chunk of the split (a bad pair
@@ -74,9 +95,14 @@ def _valid_trails(codec: str, lead: int) -> frozenset:
     data = b"".join(bytes([lead, t]) + b"\n\n" for t in trails)
     chunks = data.decode(codec, "surrogateescape").split("\n\n")
     if len(chunks) != len(trails) + 1:      # a decoder ate a separator
-        return frozenset(t for t in trails if _decodes(codec, bytes([lead, t])))
-    return frozenset(t for t, c in zip(trails, chunks)
-                     if len(c) == 1 and not 0xDC80 <= ord(c) <= 0xDCFF)
+        ok = [t for t in trails if _decodes(codec, bytes([lead, t]))]
+    else:
+        ok = [t for t, c in zip(trails, chunks)
+              if len(c) == 1 and not 0xDC80 <= ord(c) <= 0xDCFF]
+    mask = 0
+    for t in ok:
+        mask |= 1 << t
+    return mask
 
 
 def _decodes(codec: str, pair: bytes) -> bool:
@@ -87,13 +113,15 @@ def _decodes(codec: str, pair: bytes) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _bad_by_lead(codec: str, fallback: str | None) -> dict[int, frozenset]:
+def _bad_by_lead(codec: str, fallback: str | None) -> dict[int, int]:
+    """Per lead byte, the trail bytes that make no character after it in
+    ``codec`` (nor in ``fallback``), as a bit set (see _trail_mask)."""
     out = {}
     for lead in range(0x81, 0xFF):
-        ok = _valid_trails(codec, lead)
+        ok = _trail_mask(codec, lead)
         if fallback:
-            ok |= _valid_trails(fallback, lead)
-        out[lead] = frozenset(range(0x100)) - ok
+            ok |= _trail_mask(fallback, lead)
+        out[lead] = _ALL_BITS & ~ok
     return out
 
 
@@ -111,11 +139,11 @@ def _pair_groups(variant: Variant) -> tuple[tuple[frozenset, frozenset], ...]:
     >>> [(len(l), len(t)) for l, t in _pair_groups(get_variant("gbk:win"))]
     [(126, 66)]
     """
-    by_bad: dict[frozenset, set[int]] = {}
+    by_bad: dict[int, set[int]] = {}
     for lead, bad in _bad_by_lead(variant.codec, variant.pair_fallback).items():
-        if len(bad) < 0x100:              # a byte no pair starts with fails alone
+        if bad != _ALL_BITS:              # a byte no pair starts with fails alone
             by_bad.setdefault(bad, set()).add(lead)
-    groups = sorted(((frozenset(v), k) for k, v in by_bad.items()), key=lambda g: -len(g[0]))
+    groups = sorted(((frozenset(v), _bits(k)) for k, v in by_bad.items()), key=lambda g: -len(g[0]))
     while len(groups) > MAX_PAIR_GROUPS:
         leads, bad = groups.pop()
         # join the group whose bad trails it adds the fewest new pairs to
@@ -155,23 +183,137 @@ def _marker_patterns(variant: Variant) -> tuple[SlotPath, ...]:
     return ((undefined,),) if undefined else ()
 
 
-@lru_cache(maxsize=None)
 def _reverse_table(codec: str) -> dict[str, tuple[bytes, ...]]:
     """Every 1- and 2-byte sequence ``codec`` decodes to a single character,
     grouped by that character.  Several sequences may give one character
     (CP949's duplicate hanja, CP932's NEC/IBM rows): all are kept, since the
-    garbled text cannot say which one the bytes were."""
+    garbled text cannot say which one the bytes were.  (Not cached: see
+    :func:`_seq_table`.)
+
+    Pairs are decoded a lead byte's row at a time (see :func:`_row`), not
+    one call each: ~32k decode calls, most of them raising, were most of the
+    cost of a codec's first use.
+    """
     table: dict[str, list[bytes]] = {}
-    seqs = [bytes([a]) for a in range(0x100)]
-    seqs += [bytes([a, b]) for a in range(0x81, 0x100) for b in range(0x30, 0x100)]
-    for data in seqs:
+    for a in range(0x100):
+        data = bytes([a])
         try:
             ch = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if len(ch) == 1 and (len(data) == 1 or ord(ch) >= 0x80):
+        if len(ch) == 1:
+            table.setdefault(ch, []).append(data)
+    for lead in range(0x81, 0x100):
+        for data, ch in _row(codec, lead):
             table.setdefault(ch, []).append(data)
     return {ch: tuple(v) for ch, v in table.items()}
+
+
+#: Trail bytes of the pairs in _reverse_table, and one row of them laid out
+#: for _row: lead byte (0 here), trail, blank line.
+_TABLE_TRAILS = range(0x30, 0x100)
+_ROW_TEMPLATE = b"".join(bytes([0, t]) + b"\n\n" for t in _TABLE_TRAILS)
+#: A chunk of a decoded row that is one escaped byte and nothing else.
+_LONE_SURROGATE = re.compile("(?:^|\n\n)[\udc80-\udcff]\n\n")
+
+
+def _row(codec: str, lead: int) -> list[tuple[bytes, str]]:
+    """The pairs ``lead, t`` (t from 0x30) that ``codec`` decodes to one
+    non-ASCII character, with that character, in trail order.
+
+    One decode call for the row, each pair followed by a blank line (as in
+    :func:`_trail_mask`): the codecs are stateless, so a pair decodes as it
+    would alone, and a bad one leaves a surrogate (surrogateescape) or more
+    than one character in its chunk.  If a decoder ate a separator, or a
+    chunk is a lone surrogate, the row is decoded pair by pair.
+    """
+    text = _ROW_TEMPLATE.replace(b"\x00", bytes([lead])).decode(codec, "surrogateescape")
+    chunks = text.split("\n\n")
+    if len(chunks) == len(_TABLE_TRAILS) + 1 and not _LONE_SURROGATE.search(text):
+        return [(bytes([lead, t]), c) for t, c in zip(_TABLE_TRAILS, chunks)
+                if len(c) == 1 and c >= "\x80"]
+    out = []
+    for t in _TABLE_TRAILS:
+        data = bytes([lead, t])
+        try:
+            ch = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if len(ch) == 1 and ord(ch) >= 0x80:
+            out.append((data, ch))
+    return out
+
+
+def _own_encodings(codec: str, chars: list[str]) -> list[bytes | None]:
+    """``ch.encode(codec)`` for each character (None where it cannot).
+
+    Non-ASCII characters go a few hundred to one encode call, joined by
+    line breaks: the double-byte codecs are stateless, so the result splits
+    back into each character's own bytes.  A block that fails, or does not
+    split into one piece per character (some encoding holds a 0x0A byte),
+    is done one character at a time.
+    """
+    out: list[bytes | None] = []
+    for i in range(0, len(chars), 256):
+        block = chars[i:i + 256]
+        parts: list[bytes | None] = []
+        if min(block) >= "\x80":
+            try:
+                parts = list("\n".join(block).encode(codec).split(b"\n"))
+            except UnicodeEncodeError:
+                pass
+        if len(parts) != len(block):
+            parts = [_encoded(c, codec) for c in block]
+        out.extend(parts)
+    return out
+
+
+def _encoded(ch: str, codec: str) -> bytes | None:
+    try:
+        return ch.encode(codec)
+    except UnicodeEncodeError:
+        return None
+
+
+@lru_cache(maxsize=None)
+def _seq_table(codec: str) -> tuple[dict[str, tuple[bytes, ...]], bytes]:
+    """:func:`_reverse_table` in little space: (the entries that are not
+    just the character's own encoding, a bit set of the characters whose
+    entry is).
+
+    The whole table is ~7-24k characters, each a str, a tuple and a bytes
+    object (~25 MB over the codecs a repair searches); the irregular
+    entries are a few hundred at most (CP932's NEC/IBM rows), and the bit
+    set (bit ``o`` for code point ``o``) a few kilobytes.
+    """
+    table = _reverse_table(codec)
+    chars = list(table)
+    # (zip of one iterable: the 1-tuples (own encoding,) to compare with)
+    same = list(map(operator.eq, table.values(), zip(_own_encodings(codec, chars))))
+    irregular = {ch: table[ch] for ch in compress(chars, map(operator.not_, same))}
+    regular = bytearray((max(map(ord, chars), default=0) >> 3) + 1)
+    for o in map(ord, compress(chars, same)):
+        regular[o >> 3] |= 1 << (o & 7)
+    return irregular, bytes(regular)
+
+
+def _sequences(codec: str, ch: str) -> tuple[bytes, ...]:
+    """``_reverse_table(codec).get(ch, ())``, from :func:`_seq_table`.
+
+    >>> all(_sequences("cp932", c) == v for c, v in _reverse_table("cp932").items())
+    True
+    >>> _sequences("gbk", "中"), _sequences("gbk", "\\ue000"), _sequences("gbk", "ab")
+    ((b'\\xd6\\xd0',), (), ())
+    """
+    irregular, regular = _seq_table(codec)
+    seqs = irregular.get(ch)
+    if seqs is not None:
+        return seqs
+    if len(ch) == 1:
+        o = ord(ch)
+        if (o >> 3) < len(regular) and regular[o >> 3] >> (o & 7) & 1:
+            return (ch.encode(codec),)
+    return ()
 
 
 @lru_cache(maxsize=65536)
@@ -183,9 +325,9 @@ def char_bytes(ch: str, variant: Variant) -> tuple[bytes, ...]:
     """
     out: list[bytes] = []
     if variant.double_byte:
-        out.extend(_reverse_table(variant.codec).get(ch, ()))
+        out.extend(_sequences(variant.codec, ch))
         if variant.pair_fallback:
-            out.extend(x for x in _reverse_table(variant.pair_fallback).get(ch, ()) if x not in out)
+            out.extend(x for x in _sequences(variant.pair_fallback, ch) if x not in out)
     out.extend(bytes([b]) for b, c in variant.overrides.items() if c == ch and bytes([b]) not in out)
     if not out:
         try:
@@ -273,6 +415,64 @@ def _lengths(encoding: str, b: int) -> tuple[int, ...]:
     return (2,)
 
 
+class Matches(Sequence):
+    """The vocabulary characters of a :class:`CandidateIndex` that fit one
+    slot pattern, most frequent first: a read-only sequence of ``(char,
+    bytes)`` pairs, compared and shown like the tuple of those pairs.
+
+    Stored as positions in the index's per-length tables (an ``array`` of
+    2 or 4 bytes a match) rather than a tuple of pairs (~100 bytes a match:
+    the tuple, a ``bytes`` object and a pointer): ``match`` keeps thousands
+    of these in its cache, some with thousands of characters each.  A pair
+    is built when read; iterating gives equal tuples, not the same objects.
+
+    >>> m = CandidateIndex("utf-8", ["中", "丮", "一"]).match((0xE4, 0xB8, frozenset(range(0xAD, 0xAF))))
+    >>> m, len(m), m[0], m[:1]
+    ((('中', b'\\xe4\\xb8\\xad'), ('丮', b'\\xe4\\xb8\\xae')), 2, ('中', b'\\xe4\\xb8\\xad'), (('中', b'\\xe4\\xb8\\xad'),))
+    """
+
+    __slots__ = ("_chars", "_data", "_pos")
+
+    def __init__(self, chars: list[str], data: list[bytes], pos: array) -> None:
+        self._chars = chars     # the index's characters of this byte length...
+        self._data = data       # ...their bytes, in the same order
+        self._pos = pos         # positions in both, of the characters that fit
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+    def __bool__(self) -> bool:
+        return len(self._pos) > 0
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        # all in C: the search iterates these in its innermost loop
+        pos = self._pos
+        return zip(map(self._chars.__getitem__, pos), map(self._data.__getitem__, pos))
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, bytes]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Matches: ...
+
+    def __getitem__(self, i: int | slice) -> tuple[str, bytes] | Matches:
+        if isinstance(i, slice):
+            return Matches(self._chars, self._data, self._pos[i])
+        p = self._pos[i]
+        return self._chars[p], self._data[p]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Matches, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 class CandidateIndex:
     """Characters of a vocabulary indexed by their bytes in one encoding.
 
@@ -294,19 +494,22 @@ class CandidateIndex:
             blobs.setdefault(len(data), []).append(data)
             chars.setdefault(len(data), []).append(ch)
         self._blob = {n: b"".join(v) for n, v in blobs.items()}
+        self._data = blobs
         self._chars = chars
+        # positions fit in 16 bits unless a length has more than 65,536 characters
+        self._code = {n: "H" if len(v) <= 0x10000 else "I" for n, v in chars.items()}
         self.match = lru_cache(maxsize=8192)(self._match)  # type: ignore[method-assign]
 
-    def _match(self, pattern: SlotPath) -> tuple[tuple[str, bytes], ...]:
+    def _match(self, pattern: SlotPath) -> Matches | tuple[()]:
         """Vocabulary characters whose bytes fit ``pattern``, most frequent first."""
         n = len(pattern)
         blob = self._blob.get(n)
         if blob is None:
             return ()
         rx = re.compile(b"(?=" + b"".join(map(_slot_regex, pattern)) + b")", re.DOTALL)
-        chars = self._chars[n]
-        return tuple((chars[i // n], blob[i:i + n])
-                     for i in (m.start() for m in rx.finditer(blob)) if i % n == 0)
+        pos = array(self._code[n], [i // n for i in (m.start() for m in rx.finditer(blob))
+                                    if i % n == 0])
+        return Matches(self._chars[n], self._data[n], pos)
 
 
 def _slot_regex(slot: Slot) -> bytes:
@@ -328,7 +531,7 @@ def _slot_regex(slot: Slot) -> bytes:
 
 
 def candidates(encoding: str, pattern: SlotPath, vocabulary: Iterable[str] | None = None,
-               index: CandidateIndex | None = None) -> list[tuple[str, bytes]]:
+               index: CandidateIndex | None = None) -> Sequence[tuple[str, bytes]]:
     """Characters of ``encoding`` whose bytes fit the slot ``pattern``.
 
     A fully known pattern gives the one character it encodes (if any), in or

@@ -73,6 +73,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 import struct
 import sys
 import threading
@@ -324,7 +325,7 @@ class LanguageModel:
     True
     """
 
-    __slots__ = ("_uni", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
+    __slots__ = ("_uni", "_canon", "_vocab", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
                  "header", "order", "_ptab", "_lex_raw", "_lex", "simp_only",
                  "trad_only")
 
@@ -342,7 +343,9 @@ class LanguageModel:
         for name, kind, size in header["sections"]:
             chunk = payload[pos:pos + size]
             pos += size
-            if kind == "utf8":
+            if kind == "utf8" and name != "lex_words":
+                # (the lexicon stays UTF-8 bytes until _lexicon needs it:
+                # as str it would be UCS-4, ~2.9 MB, for 86 non-BMP words)
                 sec[name] = chunk.decode("utf-8")
             elif kind in ("u64d", "u32"):
                 a = array("Q" if kind == "u64d" else "I")
@@ -360,6 +363,12 @@ class LanguageModel:
         atab = [a_lo + q * (a_hi - a_lo) / 255 for q in range(256)]
         self._uni: Dict[int, float] = dict(zip(
             map(ord, sec["uni_chars"]), map(self._ptab.__getitem__, sec["uni_q"])))  # type: ignore[arg-type]
+        # One int object per code point of the unigram table, shared as the
+        # key of every follower dict (_expand): the follower rows hold
+        # ~540k entries once a long job has unpacked most bigram contexts,
+        # and a fresh int from ord() costs 28 bytes an entry.
+        self._canon: Dict[int, int] = {o: o for o in self._uni}
+        self._vocab: Optional[Tuple[str, ...]] = None     # see vocabulary()
 
         # Per order: sorted context keys, backoffs, follower offsets and the
         # followers.  A context's {follower: logp} dict is built on first use
@@ -383,8 +392,11 @@ class LanguageModel:
         self._tri_keys: FrozenSet[int] = stored["tri"]
         self._bi: Dict[int, Dict[int, float]] = {}
         self._tri: Dict[int, Dict[int, float]] = {}
-        self._lex_raw = (sec.get("lex_words", ""), sec.get("lex_q", b""))
-        self._lex: Optional[Dict[str, float]] = None
+        # the word lexicon, unpacked on first use (see _lexicon); the raw
+        # sections are dropped then
+        self._lex_raw: Optional[Tuple[bytes, bytes]] = (
+            sec.get("lex_words", b""), sec.get("lex_q", b""))  # type: ignore[assignment]
+        self._lex: Optional[Dict[str, str]] = None
         #: Hanzi used only in Simplified / only in Traditional text (OpenCC).
         self.simp_only: FrozenSet[str] = frozenset(sec.get("simp_only", ""))  # type: ignore[arg-type]
         self.trad_only: FrozenSet[str] = frozenset(sec.get("trad_only", ""))  # type: ignore[arg-type]
@@ -410,7 +422,8 @@ class LanguageModel:
             i = bisect.bisect_left(keys, key)
             if i < len(keys) and keys[i] == key:
                 s, e = offsets[i], offsets[i + 1]
-                d = dict(zip(map(ord, fol[s:e]), map(self._ptab.__getitem__, fq[s:e])))
+                cps = list(map(ord, fol[s:e]))
+                d = dict(zip(map(self._canon.get, cps, cps), map(self._ptab.__getitem__, fq[s:e])))
                 d[-1] = atab[bows[i]]
         if order == "bi" and key < 128:
             # ASCII context: pairs the tables lack come from the class model,
@@ -442,7 +455,14 @@ class LanguageModel:
         >>> "的" in get_model().vocabulary()
         True
         """
-        return [chr(o) for o in self._uni]
+        vocab = self._vocab
+        if vocab is None:
+            # one str per character for every caller (detect builds a
+            # candidate index per encoding from it: ~1.4 MB of strings each
+            # when each call made its own); a racing thread builds an equal
+            # tuple
+            vocab = self._vocab = tuple(map(chr, self._uni))
+        return list(vocab)
 
     def unigram_logp(self, ch: str) -> float:
         """log10 P(ch) with no context; unseen characters get a class floor.
@@ -593,13 +613,48 @@ class LanguageModel:
         return self.score(mid + right[:self.order - 1], left or _START)
 
 
-    def _lexicon(self) -> Dict[str, float]:
-        # Built on first use (~50 ms); a racing thread builds an equal dict.
+    def _lexicon(self) -> Dict[str, str]:
+        """The word lexicon, grouped by first character (built on first use,
+        ~40 ms; thread-safe).
+
+        ``{first character: group}``.  A group is one string: a character
+        per word, ``chr(0x100 + q)`` for its quantised log-probability q
+        (``_ptab``), then the words' entries ``"\\x00" + rest of the word
+        + "\\x01"``, both in the file's sorted order, so that the k-th
+        ``"\\x00"`` starts the k-th word.  About 3 MB where a ``{word:
+        logp}`` dict of the 200k words took ~23 MB, and as fast to search in
+        :meth:`word_logp`: one ``str.find`` tells whether any word goes on
+        with a given prefix, so the search stops at the first slice no word
+        starts with.
+        """
         lex = self._lex
         if lex is None:
-            words, q = self._lex_raw
-            lex = self._lex = dict(zip(words.split("\n") if words else (),
-                                       map(self._ptab.__getitem__, q)))
+            with _LEX_LOCK:
+                lex = self._lex
+                if lex is None:
+                    raw, q = self._lex_raw or (b"", b"")
+                    words = raw.decode("utf-8")
+                    if "\x00" in words or "\x01" in words:
+                        raise ValueError("a lexicon word holds a separator (\\x00 or \\x01)")
+                    # The words are sorted: each group is one run of lines
+                    # (a word comes before every longer word it starts).  A
+                    # group is made by a few C calls (a Python step per
+                    # word took several times as long, and splitting into
+                    # 200k strings at once left ~20 MB of fragmented heap).
+                    qchars = q.decode("latin-1").translate(_QCHARS)
+                    lex = {}
+                    n = 0
+                    for run in _LEX_RUN.finditer(words):
+                        first, lines = run[1], run[0]
+                        if first in lex:
+                            raise ValueError("the lexicon is not sorted")
+                        k = lines.count("\n") + 1
+                        lex[first] = (qchars[n:n + k] + "\x00"
+                                      + lines[1:].replace("\n" + first, "\x01\x00") + "\x01")
+                        n += k
+                    if n != len(q):
+                        raise ValueError("lexicon words and values do not match")
+                    self._lex, self._lex_raw = lex, None
         return lex
 
     def word_logp(self, text: str) -> float:
@@ -613,20 +668,40 @@ class LanguageModel:
         >>> lm = get_model()
         >>> lm.word_logp("返回属性") > lm.word_logp("这回属性")
         True
+        >>> lm.word_logp("返回\\x00\\x01属性") < lm.word_logp("返回属性")
+        True
         """
-        lex = self._lexicon()
+        lex, ptab = self._lexicon(), self._ptab
         n = len(text)
         neg = -1e300
         acc = [neg] * (n + 1)
         acc[0] = 0.0
+        # a slice holding a separator of the lexicon's entries is no word
+        # (checked only if the text has one: a find could match across
+        # entries)
+        guard = "\x00" in text or "\x01" in text
         for i in range(n):
             base = acc[i]
             if base == neg:
                 continue
+            group = lex.get(text[i])
             for j in range(i + 1, min(n, i + _LEX_MAXLEN) + 1):
-                lp = lex.get(text[i:j])
+                lp = None
+                if group is not None:
+                    # the first entry that goes on with text[i+1:j] (sorted:
+                    # the word text[i:j] itself, if there is one)
+                    rest = text[i + 1:j]
+                    p = group.find("\x00" + rest)
+                    if p < 0 or (guard and ("\x00" in rest or "\x01" in rest)):
+                        group = None    # no word starts so: nor with more
+                    elif group[p + j - i] == "\x01":
+                        # the word's value: as many characters in as there
+                        # are words before it
+                        lp = ptab[ord(group[group.count("\x00", 0, p)]) - 0x100]
                 if lp is None:
                     if j != i + 1:
+                        if group is None:
+                            break
                         continue
                     lp = self.unigram_logp(text[i]) + WORD_UNK_PENALTY
                 x = base + lp
@@ -763,6 +838,12 @@ class AdaptedModel:
 
 _LOCK = threading.Lock()
 _MODEL: Optional[LanguageModel] = None
+#: Held while a model unpacks its lexicon (LanguageModel._lexicon).
+_LEX_LOCK = threading.Lock()
+#: A run of lexicon lines (words) with the same first character.
+_LEX_RUN = re.compile(r"^(.)[^\n]*(?:\n\1[^\n]*)*", re.M)
+#: Quantised value q -> the character that stands for it in a lexicon entry.
+_QCHARS = {q: chr(0x100 + q) for q in range(256)}
 
 
 def get_model() -> LanguageModel:
