@@ -871,7 +871,9 @@ def _reconstructions(lm, hyp, text, start, end, chars,
             # cheap character context first; word evidence for the front runners
             lk = (left + "".join(cur[i:k]))[-w:]
             rk = ("".join(cur[k + 1:j]) + right)[:w]
-            quick = sorted(pool, key=lambda c: -(lm.context_logp(lk, c, rk) + _guess_prior(c, priors)))
+            # (ties broken by the character: a set's order follows string
+            # hashes, which differ between processes)
+            quick = sorted(pool, key=lambda c: (-(lm.context_logp(lk, c, rk) + _guess_prior(c, priors)), c))
             pools.append(quick[:RESCORE_TOP if j - i == 1 else JOINT_TOP])
         combos = [""]
         for pool in pools:
