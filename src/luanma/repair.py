@@ -406,20 +406,13 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
         # any chain, and the search would "repair" it under the wrong one
         fixes, shift_notes = _shift_round(text)
         if fixes:
-            rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False,
-                                  dropped=dropped)
-            return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
-                             rest.withheld, rest.damage, tuple(shift_notes) + rest.notes)
+            return _then(text, fixes, shift_notes, min_confidence, dropped=dropped)
     if dropped and UTF8 in kinds:
         # likewise a run that lost a byte: the search would mend the part
         # before the gap and leave the rest
         fixes, drop_notes = _drop_round(text)
         if fixes:
-            rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False,
-                                  dropped=False)
-            return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
-                             rest.withheld, rest.damage,
-                             tuple(shift_notes) + tuple(drop_notes) + rest.notes)
+            return _then(text, fixes, shift_notes + drop_notes, min_confidence, dropped=False)
     rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
@@ -448,6 +441,15 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
         notes.append(f"{d.kind} at [{d.start}:{d.end}] {d.text!r}: the bytes are lost, left as is")
     return Diagnosis(text, current if rounds else text, RepairPlan(tuple(rounds)),
                      tuple(withheld), damage, tuple(notes))
+
+
+def _then(text: str, fixes: tuple[SpanFix, ...], notes: list[str], min_confidence: float,
+          dropped: bool) -> Diagnosis:
+    """The diagnosis of ``text`` with ``fixes`` (a round before the search)
+    applied first, and the rest of the pass run on what they give."""
+    rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False, dropped=dropped)
+    return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
+                     rest.withheld, rest.damage, tuple(notes) + rest.notes)
 
 
 def _shift_round(text: str) -> tuple[tuple[SpanFix, ...], list[str]]:
