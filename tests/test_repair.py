@@ -196,5 +196,6 @@ def test_a_narrowed_lost_byte_is_written_only_when_near_sure() -> None:
     garbled = corrupt("请点击保存按钮", "utf-8 -> cp1252:qmark | cp1252 -> utf-8:replace").text
     assert "\ufffd" in garbled
     d = diagnose(garbled)
-    fixes = [f for r in d.plan.rounds for f in r]
-    assert d.repaired in ("请点击保存按钮", "请点击\ufffd存按钮") and fixes
+    # 保 wins at 0.98: written now, where the blind threshold left it U+FFFD
+    assert d.repaired == "请点击保存按钮"
+    assert [f.reconstructed for r in d.plan.rounds for f in r] == [(0,)]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from os.path import commonprefix
 
 from .errors import LuanmaError
 from .layers import Drop, Plan
@@ -102,21 +103,11 @@ def _refills(data: bytes) -> list[tuple[int, str]]:
 
 
 def _difference(texts: list[str]) -> tuple[int, int]:
-    """(common prefix, common suffix) lengths of ``texts``, in characters."""
-    first = texts[0]
-    pre = min(_common(first, t) for t in texts)
-    suf = min(_common(first[::-1], t[::-1]) for t in texts)
-    shortest = min(len(t) for t in texts)
-    return pre, min(suf, shortest - pre)
-
-
-def _common(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
+    """(common prefix, common suffix) lengths of ``texts``, in characters,
+    not overlapping."""
+    pre = len(commonprefix(texts))
+    suf = len(commonprefix([t[::-1] for t in texts]))
+    return pre, min(suf, min(len(t) for t in texts) - pre)
 
 
 #: What a lead byte refused at the end of a run may have been: a UTF-8
@@ -133,8 +124,8 @@ def _readings(run: str, decoding: str) -> tuple[list[tuple[int, str]], list[str]
     variant = get_variant(decoding)
     tail = run.endswith("\ufffd") and variant.behaviour == "whatwg"
     core = run[:-1] if tail else run
-    if "\ufffd" in core or variant.replacement in core:
-        return [], []       # the decoder's own loss marks (CP932's '・'): refused bytes
+    if "\ufffd" in core:
+        return [], []       # a refused byte inside the run (find_dropped skips other marks)
     try:
         data = reencode(core, variant)
     except LuanmaError:
