@@ -370,6 +370,8 @@ class SpanRepair:
     layer: Layer | Plan          # a Plan when several layers were peeled off
     gain: float                               # log10 P(repair) - log10 P(garbled)
     reconstructed: tuple[Reconstruction, ...] = ()
+    #: the search read some of it through a fold (not yet verified)
+    folded: bool = False
 
     @property
     def gain_odds(self) -> float:
@@ -393,8 +395,9 @@ class _Graph:
     anchored: list[bool] = field(default_factory=list)
     #: log10 cost of entering a node (the first slot of a fold reading)
     cost: list[float] = field(default_factory=list)
-    costly: bool = False                                      # any cost at all
-    #: nodes that keep DROP_BEAM states, not BEAM (see DROP_BEAM)
+    #: nodes of fold readings; of dropped characters (these keep
+    #: DROP_BEAM states, not BEAM)
+    reading: set[int] = field(default_factory=set)
     wide: set[int] = field(default_factory=set)
 
 
@@ -448,8 +451,9 @@ def _build_graph(text: str, family: Family, extra: "_Readings | None" = None) ->
         firsts = []
         for path, end, cost in alts:
             prev = -1
-            # (a reading with unknown bytes: a dropped character)
-            wide = cost > 0 and not all(isinstance(x, int) for x in path)
+            # (a fold reading; with unknown bytes, a dropped character)
+            reading = cost > 0
+            wide = reading and not all(isinstance(x, int) for x in path)
             for s in path:
                 sid = len(g.slot)
                 g.slot.append(s)
@@ -457,6 +461,8 @@ def _build_graph(text: str, family: Family, extra: "_Readings | None" = None) ->
                 g.guess.append(not isinstance(s, int))
                 g.owner.append(k)
                 g.cost.append(0.0)
+                if reading:
+                    g.reading.add(sid)
                 if wide:
                     g.wide.add(sid)
                 if prev < 0:
@@ -467,7 +473,6 @@ def _build_graph(text: str, family: Family, extra: "_Readings | None" = None) ->
                 prev = sid
             pending.setdefault(end, []).append(prev)
         g.nxt[jid] = tuple(firsts)
-    g.costly = extra is not None
     # (a loss mark is no known byte, even where some decoder maps it to bytes)
     marks = _marks(family) | {"\ufffd"}
     known = [ord(ch) >= 0x80 and ch not in marks
@@ -860,7 +865,7 @@ def _candidate_index(encoding: str) -> CandidateIndex:
 
 
 # back-pointer: (mode, node or character index, emitted text, guess pattern,
-# the back-pointer it extends)
+# the back-pointer it extends, whether the character took a fold reading)
 _Back = tuple
 
 
@@ -901,11 +906,14 @@ RERANK_WORK_BASE = 20000
 
 
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
-           span_penalty: float = SEARCH_PENALTY, work: Work | None = None) -> list[SpanRepair]:
-    """Best repair of ``text`` under one hypothesis; spans not yet verified."""
+           span_penalty: float = SEARCH_PENALTY, work: Work | None = None,
+           folds: bool = True) -> list[SpanRepair]:
+    """Best repair of ``text`` under one hypothesis; spans not yet verified.
+    ``folds``: also read the text back through folds where it asks for it
+    (:func:`_fold_readings`)."""
     lm = lm or get_model()
     family = _family(hyp)
-    g = _build_graph(text, family, _fold_readings(text, hyp, family))
+    g = _build_graph(text, family, _fold_readings(text, hyp, family) if folds else None)
     idx = _candidate_index(hyp.encoding)
     enc = hyp.encoding
     n = len(text)
@@ -939,6 +947,9 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     priors = _ascii_priors(text) if any(g.guess) else {}
     full = WORK_PER_CHAR * max(n, 1) + WORK_BASE
     budget = start = min(full, work.left) if work is not None else full
+    # Fold readings spend a budget of their own, as large, so that they
+    # never starve the plain reading's guesses (they count in ``work``).
+    fold_left = fold_start = max(start, 0)
     for node in range(len(g.slot)):
         # Past the budget (many unknown bytes), a guess weighs only the few
         # most frequent characters that fit: the search stays linear in the
@@ -957,15 +968,15 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             cl = clean[k]
             assert cl is not None
             for last, (sc, b) in list(states.items()):       # leave repair mode
-                push(cl, last, sc, ("R", node, "", False, b))
+                push(cl, last, sc, ("R", node, "", False, b, False))
             for last, (sc, b) in list(cl.items()):           # enter repair mode
-                push(states, last, sc - span_penalty, ("C", k, "", False, b))
+                push(states, last, sc - span_penalty, ("C", k, "", False, b, False))
             if k < n:
                 ch = text[k]
                 if cl:
                     best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
                     last, (sc, b) = best
-                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b))  # type: ignore[arg-type]
+                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b, False))  # type: ignore[arg-type]
                 clean[k] = None          # (nothing reads a junction's table again)
         rep[node] = None
         if not states or not g.nxt[node]:
@@ -984,7 +995,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                 for path, after in _char_paths(g, first, length):
                     pattern = tuple(g.slot[i] for i in path)
                     guess = any(g.guess[i] for i in path)
-                    if guess and not cap:
+                    read = bool(g.reading) and any(i in g.reading for i in path)   # a fold reading
+                    if guess and not (fold_left > 0 if read else cap):
                         continue
                     if guess and all(g.guess[i] for i in path) and \
                             not any(g.anchored[g.owner[i]] for i in path):
@@ -995,8 +1007,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     if not cands:
                         continue
                     here = cap
-                    if guess and g.wide and any(i in g.wide for i in path):
-                        here = min(cap, DROP_CANDIDATES)
+                    if guess and read:
+                        here = DROP_CANDIDATES if any(i in g.wide for i in path) else MAX_CANDIDATES
                     if len(cands) > here:
                         # two or more unknown bytes: almost any character fits;
                         # the frequent ones are the only realistic guesses
@@ -1005,17 +1017,20 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     if target is None:
                         target = rep[after] = {}
                     pen = GUESS_PENALTY if guess else 0.0
-                    if g.costly:
+                    if read:
                         pen += sum(g.cost[i] for i in path)
                     fro = narrow if guess else states
-                    budget -= len(cands) * len(fro)
+                    if read:
+                        fold_left -= len(cands) * len(fro)
+                    else:
+                        budget -= len(cands) * len(fro)
                     for ch, _data in cands:
                         cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
                         for last, (sc, b) in fro.items():
                             push(target, ch, sc + logp(last, ch) - cost,
-                                 ("R", node, ch, pattern if guess else None, b))
+                                 ("R", node, ch, pattern if guess else None, b, read))
     if work is not None:
-        work.left -= start - budget
+        work.left -= start - budget + fold_start - fold_left
     return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
 
 
@@ -1034,13 +1049,13 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
     steps = []   # (kind, start node or k, end node, emitted, guess pattern)
     mode, cur_node = "C", None
     while back is not None:
-        bmode, bnode, emitted, guess, parent = back
+        bmode, bnode, emitted, guess, parent, read = back
         if mode == "C" and bmode == "R":          # left repair mode at junction bnode
-            steps.append(("exit", bnode, None, "", None))
+            steps.append(("exit", bnode, None, "", None, False))
         elif mode == "R" and bmode == "C":        # entered repair mode at char bnode
-            steps.append(("enter", bnode, None, "", None))
+            steps.append(("enter", bnode, None, "", None, False))
         elif mode == "R":                           # one character, bnode -> cur_node
-            steps.append(("R", bnode, cur_node, emitted, guess))
+            steps.append(("R", bnode, cur_node, emitted, guess, read))
         cur_node = bnode if bmode == "R" else None
         mode = bmode
         back = parent
@@ -1048,7 +1063,8 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
     pieces: list[tuple[int, int, list]] = []
     cur: list = []
     start = None
-    for kind, a, b, emitted, guess in steps:
+    read_in: set[int] = set()      # pieces (by start) a fold reading went into
+    for kind, a, b, emitted, guess, read in steps:
         if kind == "enter":
             start, cur = a, []
         elif kind == "R":
@@ -1061,6 +1077,8 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
                 if start is None:
                     start = ka
                 cur.append((emitted, guess))
+                if read:
+                    read_in.add(start)
         elif kind == "exit":
             end = g.char_at[a]
             if start is not None and start < end:
@@ -1090,7 +1108,7 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
         repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors, work)
         spans.append(SpanRepair(a, b, garbled, repaired,
                                 Layer(hyp.encoding, _family(hyp).reencode[0]),
-                                _gain(lm, text, a, b, repaired), recon))
+                                _gain(lm, text, a, b, repaired), recon, a in read_in))
     return spans
 
 
@@ -1315,8 +1333,9 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         pool = gated(HYPOTHESES, signatures(text) if kinds is None else kinds)
     else:
         pool = hypotheses
-    exact = _exact_spans(text, pool, lm)
-    if exact:
+    suspect: list[bool] = []
+    exact = _exact_spans(text, pool, lm, suspect)
+    if exact and not any(suspect):
         return exact
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     composed = 0
@@ -1330,10 +1349,9 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         a, b = window
         found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
-        for span in (_shift(x, pa) for pa, pb in window_pieces(text, a, b)
-                     for x in search(text[pa:pb], hyp, lm, work=work)):
-            checked = _verify_or_retry(_trim(span), hyp, text)
-            if checked is None or _splits_word(text, checked):
+        for checked in (c for pa, pb in window_pieces(text, a, b)
+                        for c in _searched(text, pa, pb, hyp, lm, work)):
+            if _splits_word(text, checked):
                 continue
             evidence = _evidence(lm, text, checked, hyp) - _fold_cost(checked)
             if evidence < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
@@ -1368,13 +1386,46 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         if hyp.family not in best or total > best[hyp.family][0]:
             best[hyp.family] = (total, hyp)
     keep = {hyp for _, hyp in best.values()}
-    return _best_disjoint([x for hyp, spans in by_hyp.items() if hyp in keep for x in spans])
+    found = _best_disjoint([x for hyp, spans in by_hyp.items() if hyp in keep for x in spans])
+    if exact and sum(s.gain - _fold_cost(s) for s in found) <= sum(s.gain for s in exact):
+        # the exact reading stands unless a fold reading explains more
+        return exact
+    return found
+
+
+def _searched(text: str, pa: int, pb: int, hyp: Hypothesis, lm: LanguageModel,
+              work: Work | None) -> list[SpanRepair]:
+    """The verified spans of a search of ``text[pa:pb]`` under ``hyp``.
+
+    A span the search read partly through a fold may still fail to verify
+    (a fold reading beside damage of another kind: one byte lost, a loss
+    mark), and then the whole stretch it covered would stay as it was;
+    there the plain search's spans are taken instead, as they were before
+    fold readings existed.
+    """
+    out = []
+    failed = []
+    for x in search(text[pa:pb], hyp, lm, work=work):
+        checked = _verify_or_retry(_trim(_shift(x, pa)), hyp, text)
+        if checked is not None:
+            out.append(checked)
+        elif x.folded:
+            failed.append((x.start + pa, x.end + pa))
+    if failed:
+        for y in search(text[pa:pb], hyp, lm, work=work, folds=False):
+            y = _shift(y, pa)
+            if any(y.start < b and a < y.end for a, b in failed):
+                checked = _verify_or_retry(_trim(y), hyp, text)
+                if checked is not None:
+                    out.append(checked)
+    return out
 
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
-def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> list[SpanRepair]:
+def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel,
+                 suspect: list[bool] | None = None) -> list[SpanRepair]:
     """The common case without a search: every non-ASCII run of ``text`` is
     the exact, lossless image of UTF-8 text under one strict decoder.
 
@@ -1385,7 +1436,9 @@ def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> li
     the largest total gain wins; each span then faces the same tests as a
     searched one (one must prove the hypothesis, the rest need only gain).
     Returns [] where no hypothesis explains the whole text this way: the
-    search takes over.
+    search takes over.  ``suspect`` is set to True where the spans might be
+    a misreading of text folded after the damage (:func:`_fold_suspect`):
+    the search should weigh them against its fold readings.
 
     >>> [(s.garbled, s.repaired, str(s.layer)) for s in _exact_spans("Sego 鍥炬爣", HYPOTHESES, get_model())]
     [('鍥炬爣', '图标', 'utf-8 -> gbk')]
@@ -1404,8 +1457,8 @@ def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> li
             if spans and total > best[0]:
                 best = (total, spans, hyp)
             break           # the first strict decoder that reads it says it
-    if best[1] and _fold_suspect(text, best[1], best[2]):  # type: ignore[misc]
-        return []
+    if suspect is not None and best[1]:
+        suspect.append(_fold_suspect(text, best[1], best[2]))  # type: ignore[arg-type]
     return best[1]
 
 
@@ -1674,7 +1727,7 @@ def _shift(span: SpanRepair, by: int) -> SpanRepair:
     if not by:
         return span
     return SpanRepair(span.start + by, span.end + by, span.garbled, span.repaired,
-                      span.layer, span.gain, span.reconstructed)
+                      span.layer, span.gain, span.reconstructed, span.folded)
 
 
 #: Characters of context kept around the seeds when the search is windowed.
