@@ -74,8 +74,8 @@ def test_folded_corpus_lines_come_back(plan: str, script: str, want: int) -> Non
 
 
 def test_a_fold_span_names_the_fold_and_regarbles() -> None:
-    (f,) = diagnose("鏁g儹涔熶笉閿檦~").spans
-    assert (f.repaired, f.layer) == ("散热也不错~", "utf-8 -> gbk | fold:width")
+    (f,) = diagnose("鏁g儹鏁堟灉寰堝ソ").spans
+    assert (f.repaired, f.layer) == ("散热效果很好", "utf-8 -> gbk | fold:width")
     assert Plan.parse(f.layer).apply(f.repaired).text == f.garbled
     (f,) = diagnose("縺薙s縺ォ縺。縺ッ").spans
     assert (f.repaired, f.layer) == ("こんにちは", "utf-8 -> shift_jis | fold:nfkc")
@@ -85,7 +85,7 @@ def test_a_fold_span_names_the_fold_and_regarbles() -> None:
 def test_two_characters_dropped_in_a_row() -> None:
     """'办公室' in GBK holds two private-use pairs back to back (U+E100,
     U+E17B under Windows' CP936): both dropped, both read back."""
-    text = "这是帮办公室里同事买的，完善屏，非常的不错"
+    text = "我们在办公室里开会"
     garbled = corrupt(text, "utf-8 -> gbk:win | fold:invisible").text
     assert "\ue100" in corrupt(text, "utf-8 -> gbk:win").text and "\ue100" not in garbled
     d = diagnose(garbled)
@@ -94,9 +94,9 @@ def test_two_characters_dropped_in_a_row() -> None:
 
 
 def test_an_exact_misreading_of_folded_kana_goes_to_the_search() -> None:
-    """'CSV繝輔ぃ繧、繝ォ' is valid mojibake as it stands ('CSVファめAッH');
+    """'PDF繝輔ぃ繧、繝ォ' is valid mojibake as it stands ('PDFファめAッH');
     the fold reading is far better, and the exact path steps aside."""
-    assert repair("CSV繝輔ぃ繧、繝ォ") == "CSVファイル"
+    assert repair("PDF繝輔ぃ繧、繝ォ") == "PDFファイル"
 
 
 def test_clean_lines_stay_unchanged_as_they_are_and_folded() -> None:
@@ -123,6 +123,23 @@ def test_lossless_mojibake_reads_no_dropped_characters() -> None:
             continue
         readings = _fold_readings(g, h, _family(h))
         assert readings is None or not readings.drops, (t, g)
+
+
+def test_no_fold_is_read_where_the_text_shows_none_was_applied() -> None:
+    """A fold leaves nothing it would fold again: a full-width form left in
+    the text means no width or NFKC folding, a private-use character left
+    means nothing invisible was dropped."""
+    h = Hypothesis("utf-8", "gbk")
+    folded = corrupt("散热效果很好", "utf-8 -> gbk | fold:width").text
+    assert _fold_readings(folded, h, _family(h)).unfold
+    unfolded = corrupt("散热效果很好", "utf-8 -> gbk").text          # (holds 'ｇ')
+    readings = _fold_readings(unfolded, h, _family(h))
+    assert readings is None or not readings.unfold
+    dropped = corrupt("我们在办公室里开会", "utf-8 -> gbk:win | fold:invisible").text
+    assert _fold_readings(dropped, h, _family(h)).drops
+    kept = corrupt("我们在办公室里开会", "utf-8 -> gbk:win").text
+    readings = _fold_readings(kept, h, _family(h))
+    assert readings is None or not readings.drops
 
 
 def test_tables() -> None:

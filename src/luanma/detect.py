@@ -31,7 +31,7 @@ from functools import lru_cache
 from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes, char_lengths,
                           Follow, follows, marker_patterns)
 from .errors import LuanmaError
-from .folds import MAX_UNFOLD, REFOLD_KINDS, drop_patterns, refold, unfold_sources
+from .folds import MAX_UNFOLD, REFOLD_KINDS, UNFOLD_KINDS, drop_patterns, refold, unfold_sources
 from .fastpath import LATIN, LEGACY, MARKS, UTF8, signatures
 from .layers import Fold, Layer, Plan
 from .model import LanguageModel, get_model
@@ -606,9 +606,13 @@ def _fold_readings(text: str, hyp: Hypothesis, family: Family) -> _Readings | No
     """
     if hyp.encoding != "utf-8" or family.seeds != "bytes":
         return None
+    # A fold leaves nothing it would fold again: text that still holds a
+    # full-width form was not width-folded (nor NFKC-folded: NFKC folds
+    # them too), text that holds a private-use character lost none.
+    kinds = [k for k in UNFOLD_KINDS if refold(text, k) == text]
     n = len(text)
     unfold: dict[int, list[tuple[int, SlotPath, float]]] = {}
-    folded = _folded_chars(family)
+    folded = _folded_chars(family) if kinds else frozenset()
     explained: set[int] = set()
     for k in range(1, n):
         if text[k] not in folded or ord(text[k - 1]) < 0x80 or text[k] == "?":
@@ -618,7 +622,7 @@ def _fold_readings(text: str, hyp: Hypothesis, family: Family) -> _Readings | No
         for m in range(1, MAX_UNFOLD + 1):
             if k + m > n:
                 break
-            for path in _unfold_options(text[k:k + m], family):
+            for path in _unfold_options(text[k:k + m], family, "nfkc" in kinds):
                 unfold.setdefault(k, []).append((m, path, UNFOLD_COST))
                 explained.update(range(k - 1, k + m + 1))
     data, owner = _stream(text, family)
@@ -629,7 +633,7 @@ def _fold_readings(text: str, hyp: Hypothesis, family: Family) -> _Readings | No
         # Text this hypothesis does not read at all (clean text searched for
         # a signature it happens to show): no fold explains that.
         return None
-    patterns = _utf8_drop_patterns(family)
+    patterns = _utf8_drop_patterns(family) if refold(text, "invisible") == text else ()
     drops: dict[int, tuple[int, ...]] = {}
     if patterns:
         for j in sorted({j for b in bad for j in (b, b + 1)}):
@@ -710,11 +714,14 @@ def _folded_chars(family: Family) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _unfold_options(folded: str, family: Family) -> tuple[SlotPath, ...]:
+def _unfold_options(folded: str, family: Family, nfkc: bool = True) -> tuple[SlotPath, ...]:
     """The bytes of every character that folds to ``folded`` and that a
-    decoder of ``family`` writes, as UTF-8 could hold them."""
+    decoder of ``family`` writes, as UTF-8 could hold them (``nfkc``:
+    under NFKC, else under width folding only)."""
     out: list[SlotPath] = []
-    for source, _kind in unfold_sources(family.reencode).get(folded, ()):
+    for source, kind in unfold_sources(family.reencode).get(folded, ()):
+        if kind != "width" and not nfkc:
+            continue
         for spec in family.reencode:
             for b in char_bytes(source, get_variant(spec)):
                 if len(b) <= 2 and _UTF8_BYTES.issuperset(b) and tuple(b) not in out:
@@ -1271,9 +1278,13 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
                               spec_layer, span.gain, span.reconstructed)
         outs.append((out, spec_layer))
     # Cleaned after the damage (a fold reading of the search): the decoder's
-    # output, folded, must give the garbled text.  (Without a fold reading a
-    # repair's bytes are the garbled characters' own, and no fold applies.)
+    # output, folded, must give the garbled text -- and only a fold that
+    # left the whole text as it is can have been applied to it (text that
+    # holds a private-use character lost none; a guess that decodes to one
+    # is no dropped character).
     for kind in REFOLD_KINDS:
+        if not outs or refold(text, kind) != text:
+            continue
         for out, spec_layer in outs:
             if out != span.garbled + right and refold(out, kind) == span.garbled + right:
                 steps = spec_layer.layers if isinstance(spec_layer, Plan) else (spec_layer,)
@@ -1350,7 +1361,9 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
         for checked in (c for pa, pb in window_pieces(text, a, b)
-                        for c in _searched(text, pa, pb, hyp, lm, work)):
+                        # (a fold is the last step of a chain: none under an
+                        # outer layer a deeper search peels off)
+                        for c in _searched(text, pa, pb, hyp, lm, work, folds=depth == 0)):
             if _splits_word(text, checked):
                 continue
             evidence = _evidence(lm, text, checked, hyp) - _fold_cost(checked)
@@ -1394,7 +1407,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
 
 
 def _searched(text: str, pa: int, pb: int, hyp: Hypothesis, lm: LanguageModel,
-              work: Work | None) -> list[SpanRepair]:
+              work: Work | None, folds: bool = True) -> list[SpanRepair]:
     """The verified spans of a search of ``text[pa:pb]`` under ``hyp``.
 
     A span the search read partly through a fold may still fail to verify
@@ -1405,7 +1418,7 @@ def _searched(text: str, pa: int, pb: int, hyp: Hypothesis, lm: LanguageModel,
     """
     out = []
     failed = []
-    for x in search(text[pa:pb], hyp, lm, work=work):
+    for x in search(text[pa:pb], hyp, lm, work=work, folds=folds):
         checked = _verify_or_retry(_trim(_shift(x, pa)), hyp, text)
         if checked is not None:
             out.append(checked)
@@ -1468,14 +1481,16 @@ def _fold_suspect(text: str, spans: list[SpanRepair], hyp: Hypothesis) -> bool:
     Where a fold made a character whose own bytes end in an ASCII byte
     ('ォ' is 83 48 in Shift_JIS, NFKC's reading of the half-width 'ｫ', AB),
     the folded text can still decode, into ASCII letters strewn among kana
-    ('CSV繝輔ぃ繧、繝ォ' -> 'CSVファめAッH'): such text goes to the search,
+    ('PDF繝輔ぃ繧、繝ォ' -> 'PDFファめAッH'): such text goes to the search,
     which weighs both readings.
 
-    >>> h, t = Hypothesis("utf-8", "shift_jis"), "CSV繝輔ぃ繧、繝ォ"
+    >>> h, t = Hypothesis("utf-8", "shift_jis"), "PDF繝輔ぃ繧、繝ォ"
     >>> spans = _exact_runs(t, [(3, 10)], h, "shift_jis", get_model()) or []
     >>> [s.repaired for s in spans], _fold_suspect(t, spans, h)
     (['ファめAッH'], True)
     """
+    if refold(text, "width") != text:
+        return False            # (a full-width form: nothing was folded)
     family = _family(hyp)
     folded = _folded_chars(family)
     for s in spans:
