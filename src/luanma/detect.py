@@ -11,6 +11,11 @@ far more probable than the garbled one.  Every repaired span is then checked
 by garbling it again with a concrete decoder variant: the repair is kept
 only if that reproduces the garbled span exactly.
 
+Text "cleaned" after it was garbled (NFKC or width folding, invisible
+characters dropped) is read back through the fold where the text asks for
+it (:func:`_fold_readings`, :mod:`luanma.folds`); such a span's plan ends in
+the fold, and the decoder's output, folded, must give the garbled span.
+
 >>> [ (s.start, s.end, s.repaired) for s in find_spans("Sego 鍥炬爣 ok") ]
 [(5, 8, '图标')]
 """
@@ -560,9 +565,10 @@ class _Readings:
                ) -> list[tuple[SlotPath, int, float]]:
         """``alts`` (char ``k``'s readings: bytes, junction reached, cost)
         with the fold readings of char ``k`` added."""
-        out = list(alts)
-        out.extend((path, k + m, cost) for m, path, cost in self.unfold.get(k, ()))
-        if not self.patterns:
+        more = self.unfold.get(k)
+        out = alts + [(path, k + m, cost) for m, path, cost in more] if more else list(alts)
+        at_end = self.n in self.drops and any(end == self.n for _, end, _ in out)
+        if k not in self.drops and not at_end:
             return out
         # (a dropped character beside a loss mark's unknown bytes would be
         # all guesswork: only beside known bytes)
@@ -570,7 +576,7 @@ class _Readings:
         if k in self.drops:
             out.extend((pat + path, end, cost + extra)
                        for path, end, cost in known for pat, extra in self._dropped(k))
-        if self.n in self.drops:
+        if at_end:
             out.extend((path + pat, end, cost + extra)
                        for path, end, cost in known if end == self.n
                        for pat, extra in self._dropped(self.n))
@@ -610,6 +616,9 @@ def _fold_readings(text: str, hyp: Hypothesis, family: Family) -> _Readings | No
     # full-width form was not width-folded (nor NFKC-folded: NFKC folds
     # them too), text that holds a private-use character lost none.
     kinds = [k for k in UNFOLD_KINDS if refold(text, k) == text]
+    may_drop = refold(text, "invisible") == text
+    if not kinds and not may_drop:
+        return None
     n = len(text)
     unfold: dict[int, list[tuple[int, SlotPath, float]]] = {}
     folded = _folded_chars(family) if kinds else frozenset()
@@ -633,7 +642,9 @@ def _fold_readings(text: str, hyp: Hypothesis, family: Family) -> _Readings | No
         # Text this hypothesis does not read at all (clean text searched for
         # a signature it happens to show): no fold explains that.
         return None
-    patterns = _utf8_drop_patterns(family) if refold(text, "invisible") == text else ()
+    # (the byte tables only where a dropped character may be: they take a
+    # few tens of milliseconds to build, once)
+    patterns = _utf8_drop_patterns(family) if may_drop and bad else ()
     drops: dict[int, tuple[int, ...]] = {}
     if patterns:
         for j in sorted({j for b in bad for j in (b, b + 1)}):
@@ -653,8 +664,7 @@ def _drops_fit(text: str, j: int, family: Family, patterns: tuple[SlotPath, ...]
     lo, hi = max(0, j - 1), min(len(text), j + 1)
     if any(c in _marks(family) or c == "\ufffd" for c in text[lo:hi]):
         return ()
-    options = [[(ord(c),)] if ord(c) < 0x80 else
-               [o for o in _reencode_options(c, family) or () if all(isinstance(x, int) for x in o)]
+    options = [[(ord(c),)] if ord(c) < 0x80 else list(_known_options(c, family))
                for c in text[lo:hi]]
     if not all(options) or math.prod(len(o) for o in options) > MAX_MEND:
         return ()
@@ -817,14 +827,20 @@ def _mended(text: str, k: int, family: Family) -> bool:
     GB18030's is A2 E3.)"""
     lo, hi = max(0, k - 2), min(len(text), k + 3)
     marks = _marks(family)
+    if all(c in marks or ord(c) < 0x80 or len(_known_options(c, family)) < 2 for c in text[lo:hi]):
+        return False            # (the usual case: one reading each)
     options = [[(0x80,)] if c in marks else [(ord(c),)] if ord(c) < 0x80 else
-               [o for o in _reencode_options(c, family) or () if all(isinstance(x, int) for x in o)]
-               for c in text[lo:hi]]
-    if not all(options) or all(len(o) == 1 for o in options) or \
-            math.prod(len(o) for o in options) > MAX_MEND:
+               list(_known_options(c, family)) for c in text[lo:hi]]
+    if not all(options) or math.prod(len(o) for o in options) > MAX_MEND:
         return False
     return any(_decodes_inside(b"".join(bytes(o) for o in chosen))  # type: ignore[arg-type]
                for chosen in itertools.product(*options))
+
+
+@lru_cache(maxsize=32768)
+def _known_options(ch: str, family: Family) -> tuple[SlotPath, ...]:
+    """The options of ``ch`` (:func:`_reencode_options`) that are all bytes."""
+    return tuple(o for o in _reencode_options(ch, family) or () if all(isinstance(x, int) for x in o))
 
 
 #: Readings of a stretch of characters :func:`_mended` tries at most.
@@ -1489,18 +1505,20 @@ def _fold_suspect(text: str, spans: list[SpanRepair], hyp: Hypothesis) -> bool:
     >>> [s.repaired for s in spans], _fold_suspect(t, spans, h)
     (['ファめAッH'], True)
     """
-    if refold(text, "width") != text:
-        return False            # (a full-width form: nothing was folded)
-    family = _family(hyp)
-    folded = _folded_chars(family)
-    for s in spans:
-        for k in range(max(s.start, 1), s.end):
-            c = text[k]
-            if c in folded and ord(text[k - 1]) >= 0x80 and any(
-                    isinstance(x, int) and x < 0x80 for o in _reencode_options(c, family) or ()
-                    for x in o):
-                return True
-    return False
+    suspect = _ascii_folded(_family(hyp))
+    if not any(ord(text[k - 1]) >= 0x80 for s in spans if not suspect.isdisjoint(s.garbled)
+               for k in range(max(s.start, 1), s.end) if text[k] in suspect):
+        return False
+    # (a full-width form left in the text: nothing was folded)
+    return refold(text, "width") == text
+
+
+@lru_cache(maxsize=None)
+def _ascii_folded(family: Family) -> frozenset[str]:
+    """The non-ASCII characters a fold may have made whose own bytes under
+    ``family`` hold an ASCII byte (what :func:`_fold_suspect` looks for)."""
+    return frozenset(c for c in _folded_chars(family) if ord(c) >= 0x80 and any(
+        isinstance(x, int) and x < 0x80 for o in _reencode_options(c, family) or () for x in o))
 
 
 @lru_cache(maxsize=None)
