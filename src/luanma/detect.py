@@ -11,6 +11,11 @@ far more probable than the garbled one.  Every repaired span is then checked
 by garbling it again with a concrete decoder variant: the repair is kept
 only if that reproduces the garbled span exactly.
 
+Text "cleaned" after it was garbled (NFKC or width folding, invisible
+characters dropped) is read back through the fold where the text asks for
+it (:func:`_fold_readings`, :mod:`luanma.folds`); such a span's plan ends in
+the fold, and the decoder's output, folded, must give the garbled span.
+
 >>> [ (s.start, s.end, s.repaired) for s in find_spans("Sego 鍥炬爣 ok") ]
 [(5, 8, '图标')]
 """
@@ -18,6 +23,8 @@ only if that reproduces the garbled span exactly.
 from __future__ import annotations
 
 import bisect
+import codecs
+import itertools
 import math
 import re
 import unicodedata
@@ -29,8 +36,9 @@ from functools import lru_cache
 from .constrained import (CandidateIndex, Slot, SlotPath, candidates, char_bytes, char_lengths,
                           Follow, follows, marker_patterns)
 from .errors import LuanmaError
+from .folds import MAX_UNFOLD, REFOLD_KINDS, UNFOLD_KINDS, drop_patterns, refold, unfold_sources
 from .fastpath import LATIN, LEGACY, MARKS, UTF8, signatures
-from .layers import Layer, Plan
+from .layers import Fold, Layer, Plan
 from .model import LanguageModel, char_class, get_model
 from .variants import decode, get_variant
 
@@ -411,6 +419,8 @@ class SpanRepair:
     layer: Layer | Plan          # a Plan when several layers were peeled off
     gain: float                               # log10 P(repair) - log10 P(garbled)
     reconstructed: tuple[Reconstruction, ...] = ()
+    #: the search read some of it through a fold (not yet verified)
+    folded: bool = False
 
     @property
     def gain_odds(self) -> float:
@@ -432,6 +442,12 @@ class _Graph:
     owner: list[int] = field(default_factory=list)            # node -> garbled char k
     #: char k -> some garbled character at k-1, k or k+1 holds known bytes
     anchored: list[bool] = field(default_factory=list)
+    #: log10 cost of entering a node (the first slot of a fold reading)
+    cost: list[float] = field(default_factory=list)
+    #: nodes of fold readings; of dropped characters (these keep
+    #: DROP_BEAM states, not BEAM)
+    reading: set[int] = field(default_factory=set)
+    wide: set[int] = field(default_factory=set)
 
 
 @lru_cache(maxsize=32768)
@@ -450,49 +466,61 @@ def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[Sl
     return tuple(opts) or None
 
 
-def _build_graph(text: str, family: Family) -> _Graph:
+def _build_graph(text: str, family: Family, extra: "_Readings | None" = None) -> _Graph:
     g = _Graph()
     n = len(text)
-    # junction ids are allocated as we go; successors of the last slot of an
-    # alternative point at the next junction, whose id is known in advance
-    # once we lay out char k's slots, so build in two passes per char.
-    pending: list[int] = []
+    # junction ids are allocated as we go; the last slot of an alternative
+    # points at the junction where it ends (the next one, or further on for
+    # a fold read back over several characters), linked once that exists.
+    pending: dict[int, list[int]] = {}
     for k in range(n + 1):
         jid = len(g.slot)
         g.slot.append(None)
         g.nxt.append(())
         g.guess.append(False)
         g.owner.append(k)
+        g.cost.append(0.0)
         g.junction.append(jid)
         g.char_at[jid] = k
-        for p in pending:
+        for p in pending.pop(k, ()):
             g.nxt[p] = (jid,)
-        pending = []
         if k == n:
             break
         opts = _reencode_options(text[k], family, k == n - 1)
-        if not opts:
-            continue
-        nxt_opts = _reencode_options(text[k + 1], family, k + 1 == n - 1) if k + 1 < n else None
+        alts: list[tuple[SlotPath, int, float]] = []
+        if opts:
+            nxt_opts = _next_options(text, k + 1, family, extra) if k + 1 < n else None
+            for path in opts:
+                path = follows(path, nxt_opts) if k + 1 < n else tuple(
+                    x for x in path if not isinstance(x, Follow))
+                if path:
+                    alts.append((path, k + 1, 0.0))
+        if extra is not None:
+            alts = extra.around(k, alts)
         firsts = []
-        for path in opts:
-            path = follows(path, nxt_opts) if k + 1 < n else tuple(
-                x for x in path if not isinstance(x, Follow))
-            if not path:
-                continue
+        for path, end, cost in alts:
             prev = -1
+            # (a fold reading; with unknown bytes, a dropped character)
+            reading = cost > 0
+            wide = reading and not all(isinstance(x, int) for x in path)
             for s in path:
                 sid = len(g.slot)
                 g.slot.append(s)
                 g.nxt.append(())
                 g.guess.append(not isinstance(s, int))
                 g.owner.append(k)
+                g.cost.append(0.0)
+                if reading:
+                    g.reading.add(sid)
+                if wide:
+                    g.wide.add(sid)
                 if prev < 0:
                     firsts.append(sid)
+                    g.cost[sid] = cost
                 else:
                     g.nxt[prev] = (sid,)
                 prev = sid
-            pending.append(prev)
+            pending.setdefault(end, []).append(prev)
         g.nxt[jid] = tuple(firsts)
     # (a loss mark is no known byte, even where some decoder maps it to bytes)
     marks = _marks(family) | {"\ufffd"}
@@ -501,6 +529,17 @@ def _build_graph(text: str, family: Family) -> _Graph:
              for ch in text]
     g.anchored = [any(known[max(0, k - 1):k + 2]) for k in range(n)] + [False]
     return g
+
+
+def _next_options(text: str, k: int, family: Family,
+                  extra: "_Readings | None") -> tuple[SlotPath, ...] | None:
+    """What the bytes from character ``k`` on may start with (for a loss
+    marker's :class:`Follow`): its options and, under fold readings, the
+    sources it may be unfolded to or a dropped character before it."""
+    opts = _reencode_options(text[k], family, k == len(text) - 1)
+    if extra is None:
+        return opts
+    return tuple(path for path, _, _ in extra.around(k, [(o, k + 1, 0.0) for o in opts or ()])) or None
 
 
 def _char_paths(g: _Graph, start: int, length: int) -> list[tuple[tuple[int, ...], int]]:
@@ -523,6 +562,345 @@ def _char_paths(g: _Graph, start: int, length: int) -> list[tuple[tuple[int, ...
 
     walk(start, ())
     return out
+
+
+# -- fold readings (issue 4: damage applied after the mojibake) ---------------
+
+#: log10 cost of reading a character back as the one a fold made it from
+#: (an ASCII 'g' in GBK mojibake as the full-width 'ｇ', the bytes A3 E7):
+#: the search takes it only where the bytes then read far better.
+UNFOLD_COST = 2.0
+#: log10 cost of a character the decoder showed as invisible and a cleaner
+#: dropped, on top of the guess penalty of its unknown bytes.
+DROP_COST = 2.0
+#: States kept inside a dropped character's bytes: the character guessed
+#: there is pruned before the next one is read, and with a bigram score
+#: alone the right one is often not among the first BEAM (送正版: '正'
+#: trails '検' and '此' after '送', and leads them by far before '版').
+DROP_BEAM = 16
+#: Candidates weighed for a character with bytes in a dropped one: the
+#: frequent ones (a guess that rare would not be written anyway).
+DROP_CANDIDATES = 80
+#: Fold readings are tried only where at most this share of the non-ASCII
+#: characters have bytes that do not decode (and no loss mark, no folded
+#: character beside them explains):
+#: text garbled and then folded shows a few such places (0 to 0.33 on the
+#: benchmark's folded rows), clean text searched under a wrong hypothesis
+#: shows them nearly everywhere (0.42 and up on the corpus's clean lines
+#: that show a signature).
+MAX_BAD_SHARE = 0.35
+#: Bytes that UTF-8 has (no C0, C1, F5-FF anywhere in it).
+_UTF8_BYTES = frozenset(range(0x100)) - {0xC0, 0xC1} - frozenset(range(0xF5, 0x100))
+
+
+@dataclass
+class _Readings:
+    """The fold readings one search may use (see :mod:`luanma.folds`)."""
+
+    n: int
+    #: char k -> (garbled characters read as one, bytes, cost)
+    unfold: dict[int, list[tuple[int, SlotPath, float]]]
+    #: junction (before char k; n: after the last) -> how many dropped
+    #: characters (1, 2) may fill it
+    drops: dict[int, tuple[int, ...]]
+    patterns: tuple[SlotPath, ...]
+
+    def around(self, k: int, alts: list[tuple[SlotPath, int, float]]
+               ) -> list[tuple[SlotPath, int, float]]:
+        """``alts`` (char ``k``'s readings: bytes, junction reached, cost)
+        with the fold readings of char ``k`` added."""
+        more = self.unfold.get(k)
+        out = alts + [(path, k + m, cost) for m, path, cost in more] if more else list(alts)
+        at_end = self.n in self.drops and any(end == self.n for _, end, _ in out)
+        if k not in self.drops and not at_end:
+            return out
+        # (a dropped character beside a loss mark's unknown bytes would be
+        # all guesswork: only beside known bytes)
+        known = [a for a in out if all(isinstance(x, int) for x in a[0])]
+        if k in self.drops:
+            out.extend((pat + path, end, cost + extra)
+                       for path, end, cost in known for pat, extra in self._dropped(k))
+        if at_end:
+            out.extend((path + pat, end, cost + extra)
+                       for path, end, cost in known if end == self.n
+                       for pat, extra in self._dropped(self.n))
+        return out
+
+    def _dropped(self, j: int) -> list[tuple[SlotPath, float]]:
+        """The bytes that may have been dropped at junction ``j``, with their cost."""
+        out = [(p, DROP_COST) for p in self.patterns] if 1 in self.drops[j] else []
+        if 2 in self.drops[j]:
+            # (two in a row happen: '办公室' in GBK holds two private-use pairs)
+            out.extend((p + q, 2 * DROP_COST) for p in self.patterns for q in self.patterns)
+        return out
+
+
+def _fold_readings(text: str, hyp: Hypothesis, family: Family) -> _Readings | None:
+    """The fold readings of ``text`` under ``hyp`` (None: there are none,
+    and the search is exactly the plain one).
+
+    *Unfold* wherever a folded character follows a non-ASCII one: every
+    source a fold reads back here starts with a UTF-8 continuation byte
+    (full-width forms are A3xx in GBK, 82xx in Shift_JIS; half-width kana
+    A1-BF), whose lead byte a garbled character before it must hold.  No
+    local test can do better: '繝シ' (E3 83 | 83 56) decodes as well as
+    '繝ｼ' (E3 83 | BC) does -- only the language model tells 'ッV' from 'ー'.
+
+    *Drop* only next to characters whose bytes do not decode in the true
+    encoding and that no loss mark explains: a dropped pair takes bytes out
+    of the middle of UTF-8 characters, and a guess at every junction would
+    cost a guess's search everywhere.
+
+    Only UTF-8 true encodings: their byte structure checks each reading; a
+    legacy double-byte stream reads as something almost anywhere.
+    """
+    if hyp.encoding != "utf-8" or family.seeds != "bytes":
+        return None
+    # A fold leaves nothing it would fold again: text that still holds a
+    # full-width form was not width-folded (nor NFKC-folded: NFKC folds
+    # them too), text that holds a private-use character lost none.
+    kinds = [k for k in UNFOLD_KINDS if refold(text, k) == text]
+    may_drop = refold(text, "invisible") == text
+    if not kinds and not may_drop:
+        return None
+    n = len(text)
+    unfold: dict[int, list[tuple[int, SlotPath, float]]] = {}
+    folded = _folded_chars(family) if kinds else frozenset()
+    explained: set[int] = set()
+    for k in range(1, n):
+        if text[k] not in folded or ord(text[k - 1]) < 0x80 or text[k] == "?":
+            # ('?' after a garbled character is a Windows decoder's loss
+            # mark far more often than a folded '？' or '﹖')
+            continue
+        for m in range(1, MAX_UNFOLD + 1):
+            if k + m > n:
+                break
+            for path in _unfold_options(text[k:k + m], family, "nfkc" in kinds):
+                unfold.setdefault(k, []).append((m, path, UNFOLD_COST))
+                explained.update(range(k - 1, k + m + 1))
+    data, owner = _stream(text, family)
+    bad = _undecodable(text, data, owner, family)
+    # (bytes an unfold may mend, next to a folded character, count as read)
+    if sum(1 for b in bad if b not in explained) > max(
+            1.0, MAX_BAD_SHARE * sum(1 for c in text if ord(c) >= 0x80)):
+        # Text this hypothesis does not read at all (clean text searched for
+        # a signature it happens to show): no fold explains that.
+        return None
+    # (the byte tables only where a dropped character may be: they take a
+    # few tens of milliseconds to build, once)
+    patterns = _utf8_drop_patterns(family) if may_drop and bad else ()
+    drops: dict[int, tuple[int, ...]] = {}
+    if patterns:
+        for j in sorted({j for b in bad for j in (b, b + 1)}):
+            fit = _drops_fit(text, j, family, patterns)
+            if fit:
+                drops[j] = fit
+    if not unfold and not drops:
+        return None
+    return _Readings(n, unfold, drops, patterns if drops else ())
+
+
+def _drops_fit(text: str, j: int, family: Family, patterns: tuple[SlotPath, ...]
+               ) -> tuple[int, ...]:
+    """How many dropped characters (1, 2) before character ``j`` would let
+    the bytes of the characters either side be UTF-8.  (One character each
+    side: drops come in clusters, and the next one breaks a wider window.)"""
+    lo, hi = max(0, j - 1), min(len(text), j + 1)
+    if any(c in _marks(family) or c == "\ufffd" for c in text[lo:hi]):
+        return ()
+    options = [[(ord(c),)] if ord(c) < 0x80 else list(_known_options(c, family))
+               for c in text[lo:hi]]
+    if not all(options) or math.prod(len(o) for o in options) > MAX_MEND:
+        return ()
+    fit = []
+    for count, pats in ((1, patterns), (2, [p + q for p in patterns for q in patterns])):
+        if any(_utf8_possible([x for o in chosen[:j - lo] for x in o] + list(pat)
+                              + [x for o in chosen[j - lo:] for x in o])
+               for chosen in itertools.product(*options) for pat in pats):
+            fit.append(count)
+    return tuple(fit)
+
+
+#: What may follow a UTF-8 lead byte: (continuation bytes, range of the first)
+_UTF8_LEADS: dict[int, tuple[int, int, int]] = {
+    **{b: (1, 0x80, 0xBF) for b in range(0xC2, 0xE0)},
+    0xE0: (2, 0xA0, 0xBF), 0xED: (2, 0x80, 0x9F),
+    **{b: (2, 0x80, 0xBF) for b in (*range(0xE1, 0xED), 0xEE, 0xEF)},
+    0xF0: (3, 0x90, 0xBF), 0xF4: (3, 0x80, 0x8F),
+    **{b: (3, 0x80, 0xBF) for b in range(0xF1, 0xF4)},
+}
+
+
+def _utf8_possible(slots: Sequence[Slot]) -> bool:
+    """Can bytes fitting ``slots`` (a byte, or a set of them) be UTF-8, but
+    for a character cut at either end?
+
+    >>> _utf8_possible([0xA3, 0xE4, 0xB8]), _utf8_possible([0xE4, 0x41])
+    (True, False)
+    >>> _utf8_possible([0xE4, frozenset({0x41, 0xB8}), 0xAD])
+    True
+    """
+    # state: (continuation bytes still due, range of the next one)
+    states = {(0, 0, 0)} | {(k, 0x80, 0xBF) for k in (1, 2, 3)}
+    for slot in slots:
+        byts = (slot,) if isinstance(slot, int) else slot
+        nxt = set()
+        for due, a, b in states:
+            for x in byts:
+                if due:
+                    if a <= x <= b:
+                        nxt.add((due - 1, 0x80, 0xBF) if due > 1 else (0, 0, 0))
+                elif x < 0x80:
+                    nxt.add((0, 0, 0))
+                elif x in _UTF8_LEADS:
+                    nxt.add(_UTF8_LEADS[x])
+        if not nxt:
+            return False
+        states = nxt
+    return True
+
+
+@lru_cache(maxsize=None)
+def _folded_chars(family: Family) -> frozenset[str]:
+    """The first characters of every string a fold may have made from a
+    character the decoders of ``family`` write."""
+    return frozenset(f[0] for f in unfold_sources(family.reencode))
+
+
+@lru_cache(maxsize=4096)
+def _unfold_options(folded: str, family: Family, nfkc: bool = True) -> tuple[SlotPath, ...]:
+    """The bytes of every character that folds to ``folded`` and that a
+    decoder of ``family`` writes, as UTF-8 could hold them (``nfkc``:
+    under NFKC, else under width folding only)."""
+    out: list[SlotPath] = []
+    for source, kind in unfold_sources(family.reencode).get(folded, ()):
+        if kind != "width" and not nfkc:
+            continue
+        for spec in family.reencode:
+            for b in char_bytes(source, get_variant(spec)):
+                if len(b) <= 2 and _UTF8_BYTES.issuperset(b) and tuple(b) not in out:
+                    out.append(tuple(b))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _utf8_drop_patterns(family: Family) -> tuple[SlotPath, ...]:
+    """:func:`luanma.folds.drop_patterns` of the family, as UTF-8 could hold them."""
+    out = []
+    for pat in drop_patterns(family.verify):
+        slots = tuple(frozenset(x) & _UTF8_BYTES for x in pat)  # type: ignore[arg-type]
+        if all(slots):
+            out.append(slots)
+    return tuple(out)
+
+
+def _fold_cost(span: SpanRepair) -> float:
+    """What a verified span read through a fold pays on top of its gain:
+    the search's cost for each character unfolded or dropped.
+
+    >>> span = SpanRepair(0, 3, "鏁g儹", "散热", Plan.parse("utf-8 -> gbk | fold:width"), 20.0)
+    >>> _fold_cost(span) == UNFOLD_COST
+    True
+    """
+    layer = span.layer
+    if not isinstance(layer, Plan) or not isinstance(layer.layers[-1], Fold):
+        return 0.0
+    kind = layer.layers[-1].kind
+    try:
+        before = Plan(layer.layers[:-1]).apply(span.repaired).text
+    except (LuanmaError, UnicodeError):
+        return 0.0
+    if kind == "invisible":
+        return DROP_COST * max(1, len(before) - len(span.garbled))
+    return UNFOLD_COST * max(1, sum(1 for c in before if refold(c, kind) != c))
+
+
+def _stream(text: str, family: Family) -> tuple[bytes, list[int]]:
+    """The bytes behind ``text`` (each character's first fully known
+    option) and the character each byte came from."""
+    buf = bytearray()
+    owner: list[int] = []
+    marks = _marks(family)
+    for i, ch in enumerate(text):
+        if ch in marks:
+            # a loss mark may hide the last byte of a character cut short
+            # ("銆?" for "。"): it may complete a seed, never start one
+            buf.append(0x80)
+            owner.append(i)
+            continue
+        if ord(ch) < 0x80:
+            buf.append(ord(ch))
+            owner.append(i)
+            continue
+        opts = _reencode_options(ch, family)
+        first = next((o for o in (opts or ()) if all(isinstance(x, int) for x in o)), None)
+        if first is None:
+            # markers and unmappable characters: keep them as wildcards that
+            # cannot complete a seed by themselves
+            buf.append(0x3F)
+            owner.append(i)
+            continue
+        buf.extend(first)  # type: ignore[arg-type]
+        owner.extend([i] * len(first))
+    return bytes(buf), owner
+
+
+def _undecodable(text: str, data: bytes, owner: list[int], family: Family) -> list[int]:
+    """The characters of ``text`` whose bytes (``data``, from :func:`_stream`)
+    fail to decode as UTF-8 whichever bytes they and their neighbours are
+    read as, but for those beside a loss mark."""
+    marks = _marks(family) | {"\ufffd"}
+    bad: list[int] = []
+    pos = 0
+    for ch in data.decode("utf-8", "surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:
+            k = owner[pos]
+            if (not bad or bad[-1] != k) and not any(c in marks for c in text[max(0, k - 1):k + 2]) \
+                    and not _mended(text, k, family):
+                bad.append(k)
+            pos += 1
+        else:
+            pos += len(ch.encode("utf-8", "surrogatepass"))
+    return bad
+
+
+def _mended(text: str, k: int, family: Family) -> bool:
+    """Do the bytes around character ``k`` decode as UTF-8 once the
+    characters there are read as others of their byte sequences?
+    (_stream takes each character's first: CP936's '€' is 0x80 where
+    GB18030's is A2 E3.)"""
+    lo, hi = max(0, k - 2), min(len(text), k + 3)
+    marks = _marks(family)
+    if all(c in marks or ord(c) < 0x80 or len(_known_options(c, family)) < 2 for c in text[lo:hi]):
+        return False            # (the usual case: one reading each)
+    options = [[(0x80,)] if c in marks else [(ord(c),)] if ord(c) < 0x80 else
+               list(_known_options(c, family)) for c in text[lo:hi]]
+    if not all(options) or math.prod(len(o) for o in options) > MAX_MEND:
+        return False
+    return any(_decodes_inside(b"".join(bytes(o) for o in chosen))  # type: ignore[arg-type]
+               for chosen in itertools.product(*options))
+
+
+@lru_cache(maxsize=32768)
+def _known_options(ch: str, family: Family) -> tuple[SlotPath, ...]:
+    """The options of ``ch`` (:func:`_reencode_options`) that are all bytes."""
+    return tuple(o for o in _reencode_options(ch, family) or () if all(isinstance(x, int) for x in o))
+
+
+#: Readings of a stretch of characters :func:`_mended` tries at most.
+MAX_MEND = 16
+
+
+def _decodes_inside(data: bytes) -> bool:
+    """Is ``data`` valid UTF-8 but for a cut character at either end?"""
+    start = 0
+    while start < min(3, len(data)) and 0x80 <= data[start] < 0xC0:
+        start += 1
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[start:], final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # -- the search --------------------------------------------------------------
@@ -554,7 +932,7 @@ def _candidate_index(encoding: str) -> CandidateIndex:
 
 
 # back-pointer: (mode, node or character index, emitted text, guess pattern,
-# the back-pointer it extends)
+# the back-pointer it extends, whether the character took a fold reading)
 _Back = tuple
 
 
@@ -595,11 +973,14 @@ RERANK_WORK_BASE = 20000
 
 
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
-           span_penalty: float = SEARCH_PENALTY, work: Work | None = None) -> list[SpanRepair]:
-    """Best repair of ``text`` under one hypothesis; spans not yet verified."""
+           span_penalty: float = SEARCH_PENALTY, work: Work | None = None,
+           folds: bool = True) -> list[SpanRepair]:
+    """Best repair of ``text`` under one hypothesis; spans not yet verified.
+    ``folds``: also read the text back through folds where it asks for it
+    (:func:`_fold_readings`)."""
     lm = lm or get_model()
     family = _family(hyp)
-    g = _build_graph(text, family)
+    g = _build_graph(text, family, _fold_readings(text, hyp, family) if folds else None)
     idx = _candidate_index(hyp.encoding)
     enc = hyp.encoding
     n = len(text)
@@ -633,6 +1014,9 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     priors = _ascii_priors(text) if any(g.guess) else {}
     full = WORK_PER_CHAR * max(n, 1) + WORK_BASE
     budget = start = min(full, work.left) if work is not None else full
+    # Fold readings spend a budget of their own, as large, so that they
+    # never starve the plain reading's guesses (they count in ``work``).
+    fold_left = fold_start = max(start, 0)
     for node in range(len(g.slot)):
         # Past the budget (many unknown bytes), a guess weighs only the few
         # most frequent characters that fit: the search stays linear in the
@@ -651,29 +1035,35 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             cl = clean[k]
             assert cl is not None
             for last, (sc, b) in list(states.items()):       # leave repair mode
-                push(cl, last, sc, ("R", node, "", False, b))
+                push(cl, last, sc, ("R", node, "", False, b, False))
             for last, (sc, b) in list(cl.items()):           # enter repair mode
-                push(states, last, sc - span_penalty, ("C", k, "", False, b))
+                push(states, last, sc - span_penalty, ("C", k, "", False, b, False))
             if k < n:
                 ch = text[k]
                 if cl:
                     best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
                     last, (sc, b) = best
-                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b))  # type: ignore[arg-type]
+                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b, False))  # type: ignore[arg-type]
                 clean[k] = None          # (nothing reads a junction's table again)
         rep[node] = None
         if not states or not g.nxt[node]:
             continue
-        if len(states) > BEAM:
+        wide = node in g.wide
+        if len(states) > (DROP_BEAM if wide else BEAM):
             # prune for expansion only: back-pointers may still name the rest
-            states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:BEAM])
+            states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:DROP_BEAM if wide else BEAM])
+        # (the wider beam inside a dropped character is for the known bytes
+        # after it; a guess from there weighs the usual few states)
+        narrow = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:BEAM]) \
+            if wide and len(states) > BEAM else states
         firsts = g.nxt[node] if is_j else (node,)
         for first in firsts:
             for length in char_lengths(enc, g.slot[first]):  # type: ignore[arg-type]
                 for path, after in _char_paths(g, first, length):
                     pattern = tuple(g.slot[i] for i in path)
                     guess = any(g.guess[i] for i in path)
-                    if guess and not cap:
+                    read = bool(g.reading) and any(i in g.reading for i in path)   # a fold reading
+                    if guess and not (fold_left > 0 if read else cap):
                         continue
                     if guess and all(g.guess[i] for i in path) and \
                             not any(g.anchored[g.owner[i]] for i in path):
@@ -683,22 +1073,31 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     cands = candidates(enc, pattern, index=idx)  # type: ignore[arg-type]
                     if not cands:
                         continue
-                    if len(cands) > cap:
+                    here = cap
+                    if guess and read:
+                        here = DROP_CANDIDATES if any(i in g.wide for i in path) else MAX_CANDIDATES
+                    if len(cands) > here:
                         # two or more unknown bytes: almost any character fits;
                         # the frequent ones are the only realistic guesses
-                        cands = cands[:cap]
+                        cands = cands[:here]
                     target = rep[after]
                     if target is None:
                         target = rep[after] = {}
                     pen = GUESS_PENALTY if guess else 0.0
-                    budget -= len(cands) * len(states)
+                    if read:
+                        pen += sum(g.cost[i] for i in path)
+                    fro = narrow if guess else states
+                    if read:
+                        fold_left -= len(cands) * len(fro)
+                    else:
+                        budget -= len(cands) * len(fro)
                     for ch, _data in cands:
                         cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
-                        for last, (sc, b) in states.items():
+                        for last, (sc, b) in fro.items():
                             push(target, ch, sc + logp(last, ch) - cost,
-                                 ("R", node, ch, pattern if guess else None, b))
+                                 ("R", node, ch, pattern if guess else None, b, read))
     if work is not None:
-        work.left -= start - budget
+        work.left -= start - budget + fold_start - fold_left
     return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
 
 
@@ -717,13 +1116,13 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
     steps = []   # (kind, start node or k, end node, emitted, guess pattern)
     mode, cur_node = "C", None
     while back is not None:
-        bmode, bnode, emitted, guess, parent = back
+        bmode, bnode, emitted, guess, parent, read = back
         if mode == "C" and bmode == "R":          # left repair mode at junction bnode
-            steps.append(("exit", bnode, None, "", None))
+            steps.append(("exit", bnode, None, "", None, False))
         elif mode == "R" and bmode == "C":        # entered repair mode at char bnode
-            steps.append(("enter", bnode, None, "", None))
+            steps.append(("enter", bnode, None, "", None, False))
         elif mode == "R":                           # one character, bnode -> cur_node
-            steps.append(("R", bnode, cur_node, emitted, guess))
+            steps.append(("R", bnode, cur_node, emitted, guess, read))
         cur_node = bnode if bmode == "R" else None
         mode = bmode
         back = parent
@@ -731,7 +1130,8 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
     pieces: list[tuple[int, int, list]] = []
     cur: list = []
     start = None
-    for kind, a, b, emitted, guess in steps:
+    read_in: set[int] = set()      # pieces (by start) a fold reading went into
+    for kind, a, b, emitted, guess, read in steps:
         if kind == "enter":
             start, cur = a, []
         elif kind == "R":
@@ -744,6 +1144,8 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
                 if start is None:
                     start = ka
                 cur.append((emitted, guess))
+                if read:
+                    read_in.add(start)
         elif kind == "exit":
             end = g.char_at[a]
             if start is not None and start < end:
@@ -773,7 +1175,7 @@ def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[
         repaired, recon = _reconstructions(alm, hyp, text, a, b, chars, priors, work)
         spans.append(SpanRepair(a, b, garbled, repaired,
                                 Layer(hyp.encoding, _family(hyp).reencode[0]),
-                                _gain(lm, text, a, b, repaired), recon))
+                                _gain(lm, text, a, b, repaired), recon, a in read_in))
     return spans
 
 
@@ -922,6 +1324,7 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
             data = span.repaired.encode(hyp.encoding)
         except UnicodeEncodeError:
             return None
+    outs: list[tuple[str, Layer | Plan]] = []
     for spec in _family(hyp).verify:
         try:
             if "|" in spec:
@@ -935,6 +1338,20 @@ def verify(span: SpanRepair, hyp: Hypothesis, text: str) -> SpanRepair | None:
         if out == span.garbled + right:
             return SpanRepair(span.start, span.end, span.garbled, span.repaired,
                               spec_layer, span.gain, span.reconstructed)
+        outs.append((out, spec_layer))
+    # Cleaned after the damage (a fold reading of the search): the decoder's
+    # output, folded, must give the garbled text -- and only a fold that
+    # left the whole text as it is can have been applied to it (text that
+    # holds a private-use character lost none; a guess that decodes to one
+    # is no dropped character).
+    for kind in REFOLD_KINDS:
+        if not outs or refold(text, kind) != text:
+            continue
+        for out, spec_layer in outs:
+            if out != span.garbled + right and refold(out, kind) == span.garbled + right:
+                steps = spec_layer.layers if isinstance(spec_layer, Plan) else (spec_layer,)
+                return SpanRepair(span.start, span.end, span.garbled, span.repaired,
+                                  Plan(steps + (Fold(kind),)), span.gain, span.reconstructed)
     return None
 
 
@@ -989,8 +1406,9 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         pool = gated(HYPOTHESES, signatures(text) if kinds is None else kinds)
     else:
         pool = hypotheses
-    exact = _exact_spans(text, pool, lm)
-    if exact:
+    suspect: list[bool] = []
+    exact = _exact_spans(text, pool, lm, suspect)
+    if exact and not any(suspect):
         return exact
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     composed = 0
@@ -1004,12 +1422,13 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         a, b = window
         found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
-        for span in (_shift(x, pa) for pa, pb in window_pieces(text, a, b)
-                     for x in search(text[pa:pb], hyp, lm, work=work)):
-            checked = _verify_or_retry(_trim(span), hyp, text)
-            if checked is None or _splits_word(text, checked):
+        for checked in (c for pa, pb in window_pieces(text, a, b)
+                        # (a fold is the last step of a chain: none under an
+                        # outer layer a deeper search peels off)
+                        for c in _searched(text, pa, pb, hyp, lm, work, folds=depth == 0)):
+            if _splits_word(text, checked):
                 continue
-            evidence = _evidence(lm, text, checked, hyp)
+            evidence = _evidence(lm, text, checked, hyp) - _fold_cost(checked)
             if evidence < SPAN_PENALTY + _isolation(text, checked, hyp) + _prior(hyp):
                 if evidence > 0:
                     weak.append(checked)
@@ -1042,13 +1461,46 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         if hyp.family not in best or total > best[hyp.family][0]:
             best[hyp.family] = (total, hyp)
     keep = {hyp for _, hyp in best.values()}
-    return _best_disjoint([x for hyp, spans in by_hyp.items() if hyp in keep for x in spans])
+    found = _best_disjoint([x for hyp, spans in by_hyp.items() if hyp in keep for x in spans])
+    if exact and sum(s.gain - _fold_cost(s) for s in found) <= sum(s.gain for s in exact):
+        # the exact reading stands unless a fold reading explains more
+        return exact
+    return found
+
+
+def _searched(text: str, pa: int, pb: int, hyp: Hypothesis, lm: LanguageModel,
+              work: Work | None, folds: bool = True) -> list[SpanRepair]:
+    """The verified spans of a search of ``text[pa:pb]`` under ``hyp``.
+
+    A span the search read partly through a fold may still fail to verify
+    (a fold reading beside damage of another kind: one byte lost, a loss
+    mark), and then the whole stretch it covered would stay as it was;
+    there the plain search's spans are taken instead, as they were before
+    fold readings existed.
+    """
+    out = []
+    failed = []
+    for x in search(text[pa:pb], hyp, lm, work=work, folds=folds):
+        checked = _verify_or_retry(_trim(_shift(x, pa)), hyp, text)
+        if checked is not None:
+            out.append(checked)
+        elif x.folded:
+            failed.append((x.start + pa, x.end + pa))
+    if failed:
+        for y in search(text[pa:pb], hyp, lm, work=work, folds=False):
+            y = _shift(y, pa)
+            if any(y.start < b and a < y.end for a, b in failed):
+                checked = _verify_or_retry(_trim(y), hyp, text)
+                if checked is not None:
+                    out.append(checked)
+    return out
 
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
-def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> list[SpanRepair]:
+def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel,
+                 suspect: list[bool] | None = None) -> list[SpanRepair]:
     """The common case without a search: every non-ASCII run of ``text`` is
     the exact, lossless image of UTF-8 text under one strict decoder.
 
@@ -1059,13 +1511,15 @@ def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> li
     the largest total gain wins; each span then faces the same tests as a
     searched one (one must prove the hypothesis, the rest need only gain).
     Returns [] where no hypothesis explains the whole text this way: the
-    search takes over.
+    search takes over.  ``suspect`` is set to True where the spans might be
+    a misreading of text folded after the damage (:func:`_fold_suspect`):
+    the search should weigh them against its fold readings.
 
     >>> [(s.garbled, s.repaired, str(s.layer)) for s in _exact_spans("Sego 鍥炬爣", HYPOTHESES, get_model())]
     [('鍥炬爣', '图标', 'utf-8 -> gbk')]
     """
     runs = [(m.start(), m.end()) for m in _NON_ASCII_RUN.finditer(text)]
-    best: tuple[float, list[SpanRepair]] = (0.0, [])
+    best: tuple[float, list[SpanRepair], Hypothesis | None] = (0.0, [], None)
     for hyp in pool:
         family = _family(hyp)
         if hyp.encoding != "utf-8" or hyp.family == "utf-8" or family.seeds != "bytes":
@@ -1076,9 +1530,41 @@ def _exact_spans(text: str, pool: Sequence[Hypothesis], lm: LanguageModel) -> li
                 continue
             total = sum(s.gain for s in spans)
             if spans and total > best[0]:
-                best = (total, spans)
+                best = (total, spans, hyp)
             break           # the first strict decoder that reads it says it
+    if suspect is not None and best[1]:
+        suspect.append(_fold_suspect(text, best[1], best[2]))  # type: ignore[arg-type]
     return best[1]
+
+
+def _fold_suspect(text: str, spans: list[SpanRepair], hyp: Hypothesis) -> bool:
+    """Might exact ``spans`` be a misreading of text folded after the damage?
+
+    Where a fold made a character whose own bytes end in an ASCII byte
+    ('ォ' is 83 48 in Shift_JIS, NFKC's reading of the half-width 'ｫ', AB),
+    the folded text can still decode, into ASCII letters strewn among kana
+    ('PDF繝輔ぃ繧、繝ォ' -> 'PDFファめAッH'): such text goes to the search,
+    which weighs both readings.
+
+    >>> h, t = Hypothesis("utf-8", "shift_jis"), "PDF繝輔ぃ繧、繝ォ"
+    >>> spans = _exact_runs(t, [(3, 10)], h, "shift_jis", get_model()) or []
+    >>> [s.repaired for s in spans], _fold_suspect(t, spans, h)
+    (['ファめAッH'], True)
+    """
+    suspect = _ascii_folded(_family(hyp))
+    if not any(ord(text[k - 1]) >= 0x80 for s in spans if not suspect.isdisjoint(s.garbled)
+               for k in range(max(s.start, 1), s.end) if text[k] in suspect):
+        return False
+    # (a full-width form left in the text: nothing was folded)
+    return refold(text, "width") == text
+
+
+@lru_cache(maxsize=None)
+def _ascii_folded(family: Family) -> frozenset[str]:
+    """The non-ASCII characters a fold may have made whose own bytes under
+    ``family`` hold an ASCII byte (what :func:`_fold_suspect` looks for)."""
+    return frozenset(c for c in _folded_chars(family) if ord(c) >= 0x80 and any(
+        isinstance(x, int) and x < 0x80 for o in _reencode_options(c, family) or () for x in o))
 
 
 @lru_cache(maxsize=None)
@@ -1320,7 +1806,7 @@ def _shift(span: SpanRepair, by: int) -> SpanRepair:
     if not by:
         return span
     return SpanRepair(span.start + by, span.end + by, span.garbled, span.repaired,
-                      span.layer, span.gain, span.reconstructed)
+                      span.layer, span.gain, span.reconstructed, span.folded)
 
 
 #: Characters of context kept around the seeds when the search is windowed.
@@ -1402,34 +1888,11 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
         if lo < 0:
             return None
         return max(0, lo - WINDOW_MARGIN), min(len(text), hi + WINDOW_MARGIN)
-    buf = bytearray()
-    owner: list[int] = []
-    marks = _marks(family)
-    for i, ch in enumerate(text):
-        if ch in marks:
-            # a loss mark may hide the last byte of a character cut short
-            # ("銆?" for "。"): it may complete a seed, never start one
-            buf.append(0x80)
-            owner.append(i)
-            continue
-        if ord(ch) < 0x80:
-            buf.append(ord(ch))
-            owner.append(i)
-            continue
-        opts = _reencode_options(ch, family)
-        first = next((o for o in (opts or ()) if all(isinstance(x, int) for x in o)), None)
-        if first is None:
-            # markers and unmappable characters: keep them as wildcards that
-            # cannot complete a seed by themselves
-            buf.append(0x3F)
-            owner.append(i)
-            continue
-        buf.extend(first)  # type: ignore[arg-type]
-        owner.extend([i] * len(first))
+    buf, owner = _stream(text, family)
     lo = hi = -1
     rxs = (_UTF8_SEED, _UTF8_SEED_2) if single_byte else (_UTF8_SEED,)
     for rx in rxs:
-        for m in rx.finditer(bytes(buf)):
+        for m in rx.finditer(buf):
             a, b = owner[m.start()], owner[m.end() - 1]
             if a == b and not single_byte:
                 continue          # one garbled character holding a whole char
