@@ -412,7 +412,15 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
         # before the gap and leave the rest
         fixes, drop_notes = _drop_round(text)
         if fixes:
-            return _then(text, fixes, shift_notes + drop_notes, min_confidence, dropped=False)
+            mended = _then(text, fixes, shift_notes + drop_notes, min_confidence, dropped=False)
+            # a byte a fold took, or a whole character fold:invisible took,
+            # also looks like a dropped byte: the search reads those through
+            # the fold and gets both sides back.  The reading the language
+            # model prefers wins (only text the drop round touched pays).
+            searched = _diagnose_once(text, min_confidence, shifted=False, dropped=False)
+            if searched.plan.rounds and _known_score(searched.repaired) > _known_score(mended.repaired):
+                return replace(searched, notes=tuple(shift_notes) + searched.notes)
+            return mended
     rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
@@ -495,6 +503,18 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 def _cjk_share(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
     return sum(1 for c in letters if _CJK.match(c)) / max(len(letters), 1)
+
+
+def _known_score(text: str) -> float:
+    """:func:`_score` of ``text`` with each U+FFFD taken as a character
+    nothing is known of: it costs nothing, and what follows it is scored
+    as after a start.  (A lost character must not weigh against a reading
+    that writes a guess in its place: the guess may be wrong.)
+
+    >>> _known_score("不好看，\ufffd深度") > _known_score("不好看，病深度")
+    True
+    """
+    return sum(_score(piece) for piece in text.split("\ufffd") if piece)
 
 
 def _score(text: str) -> float:
