@@ -199,3 +199,23 @@ def test_a_narrowed_lost_byte_is_written_only_when_near_sure() -> None:
     # 保 wins at 0.98: written now, where the blind threshold left it U+FFFD
     assert d.repaired == "请点击保存按钮"
     assert [f.reconstructed for r in d.plan.rounds for f in r] == [(0,)]
+
+
+
+def test_a_lone_private_use_icon_is_not_read_as_gbk_shown_as_big5() -> None:
+    """Icon fonts put private-use characters in clean text; Windows shows
+    Big5's user-defined rows (where GBK keeps common hanzi) as private-use
+    characters too.  The model scores every private-use character at its
+    floor, so an icon alone "gains" by becoming any hanzi: the corpus line
+    beside it makes the text show signature 5, and the icon became 全."""
+    from luanma.fastpath import signatures
+
+    text = "<i>\uf7f5</i>此酒店涉嫌"
+    assert signatures(text)                 # (so the search does run)
+    assert repair(text) == text
+    # once the chain is proven elsewhere in the text, such a character
+    # alone is repaired with it
+    note = corrupt("请在这里输入密码", "gbk -> cp950:win").text
+    garbled = f"Color: {corrupt('青', 'gbk -> cp950:win').text}; Note: {note}"
+    assert "\uf78d" in garbled
+    assert repair(garbled) == "Color: 青; Note: 请在这里输入密码"

@@ -1692,6 +1692,13 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
         return False
+    if not proven and all(unicodedata.category(c) == "Co" for c in g):
+        # Private-use characters are icons (icon fonts) as often as a
+        # Windows decoder's user-defined rows, and the model scores every
+        # one at its floor: any repair of them "gains" a lot, which says
+        # nothing about which they are.  Such a span needs the chain proven
+        # elsewhere in the text.
+        return False
     lost = sum(x.unknown for x in span.reconstructed)
     # Mostly rebuilt from lost bytes: that is invention, not repair -- except
     # where the text is the original but for loss marks: there each mark is
