@@ -314,6 +314,7 @@ def clean_rows(corpus: dict[str, list[str]], n: int) -> list[Row]:
 def realworld_rows() -> list[Row]:
     path = SHARED / "realworld" / "repo-pairs.jsonl"
     if not path.exists():
+        print(f"(no {path}: realworld rows skipped)", file=sys.stderr)
         return []
     rows = {"lossless": Row("realworld lossless"), "lossy": Row("realworld lossy")}
     fix_text = _ftfy()
@@ -330,6 +331,7 @@ def realworld_rows() -> list[Row]:
 def clean_shared_row() -> list[Row]:
     path = SHARED / "realworld" / "clean.jsonl"
     if not path.exists():
+        print(f"(no {path}: its clean row skipped)", file=sys.stderr)
         return []
     with path.open(encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for line in fh]
