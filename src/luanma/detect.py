@@ -447,16 +447,20 @@ class _Graph:
     anchored: list[bool] = field(default_factory=list)
 
 
-#: Options kept per (family, at_end) table before that table starts over.
-OPTIONS_PER_TABLE = 16384
+#: Options kept over all (family, at_end) tables before they start over.
+#: Each character seen costs an entry per family tried (38 tables once
+#: narrowed by kind of loss mark): 40,512 entries, 5.3 MB, after the
+#: per-kind samples of etl.py's 2 MB file (~2,800 distinct characters).
+OPTIONS_LIMIT = 65536
 
 #: (family, at_end) -> {code point: options}: the memo of _reencode_options.
 #: Plain dicts keyed by code point, not an lru_cache keyed by (ch, family,
 #: at_end): the lru_cache's key tuple, its link and the 1-character string
-#: cost ~200 bytes an entry, and its 32,768 entries (full after a few hundred
-#: garbled records) held ~7 MB of a worker, plus ~8 MB of char_bytes' own
-#: cache under it, which this memo makes redundant.
+#: made ~225 bytes an entry (~140 here), its 32,768 entries (full after a
+#: few hundred garbled records) held 7.4 MB of a worker, plus 9.8 MB of
+#: char_bytes' own cache under it, which this memo makes redundant.
 _OPTIONS: dict[tuple[Family, bool], dict[int, tuple[SlotPath, ...] | None]] = {}
+_options_held = 0       # entries in all of _OPTIONS' tables
 
 
 def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[SlotPath, ...] | None:
@@ -472,10 +476,15 @@ def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[Sl
     except KeyError:
         pass
     opts = _options(ch, family, at_end)
-    if len(table) >= OPTIONS_PER_TABLE:
+    global _options_held
+    _options_held += 1
+    if _options_held > OPTIONS_LIMIT:
         # starting over keeps a long job's memory flat; busy characters
-        # come back at once (benign race under threads: same values)
-        table.clear()
+        # come back at once (benign race under threads: same values, and
+        # the count is only a bound)
+        for t in _OPTIONS.values():
+            t.clear()
+        _options_held = 1
     table[o] = opts
     return opts
 
