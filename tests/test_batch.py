@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Iterator
 
@@ -101,6 +102,26 @@ def test_ordered_map_keeps_order_and_runs_cheap_items_here() -> None:
     finally:
         pool.shutdown()
     assert out == [(i, i % 3) for i in range(20)]
+
+
+def _pid_of(_: object) -> int:
+    return os.getpid()
+
+
+def test_ordered_map_here_every_runs_every_nth_payload_in_this_process() -> None:
+    """here_every=3: this process takes every third payload that was worth
+    a worker (the cheap ones run here anyway and do not count), the pool the
+    rest, and the output keeps the input order."""
+    pool = worker_pool(1)
+    try:
+        items = [(i, "" if i in (0, 4) else "x") for i in range(10)]
+        out = list(ordered_map(_pid_of, items, pool, run_here=lambda s: s == "", here_every=3))
+    finally:
+        pool.shutdown()
+    assert [tag for tag, _ in out] == list(range(10))
+    here = [tag for tag, pid in out if pid == os.getpid()]
+    # worth a worker: 1 2 3 5 6 7 8 9 -> every third of them (3, 7) stays here
+    assert here == [0, 3, 4, 7]
 
 
 def test_ordered_map_bounds_the_window_by_weight_too() -> None:

@@ -179,7 +179,8 @@ def ordered_map(func: Callable[[P], R], items: Iterable[tuple[T, P]],
                 pool: ProcessPoolExecutor | None, *, inflight: int = 0,
                 run_here: Callable[[P], bool] | None = None,
                 weight: Callable[[P], int] | None = None,
-                max_weight: int = INFLIGHT_CHARS) -> Iterator[tuple[T, R]]:
+                max_weight: int = INFLIGHT_CHARS,
+                here_every: int = 0) -> Iterator[tuple[T, R]]:
     """Yield ``(tag, func(payload))`` for each ``(tag, payload)``, in input order.
 
     Without a pool everything runs here, one item at a time.  With one, at
@@ -191,6 +192,13 @@ def ordered_map(func: Callable[[P], R], items: Iterable[tuple[T, P]],
     stay in this process, so they may be large or unpicklable.  Payloads for
     which ``run_here`` is true are cheap: they run here, not worth a round trip.
 
+    ``here_every=n``: this process works as one more worker, running every
+    n-th of the other payloads itself (for ``n`` processes in all with a
+    pool of ``n - 1``), when it would otherwise wait for a result: each
+    worker process holds its own copy of the model and caches (~70 MB), so
+    one process fewer keeps the tree's memory down.  It counts as a worker
+    in the default ``inflight``.
+
     >>> list(ordered_map(len, [("a", "xy"), ("b", "")], None))
     [('a', 2), ('b', 0)]
     """
@@ -199,26 +207,46 @@ def ordered_map(func: Callable[[P], R], items: Iterable[tuple[T, P]],
             yield tag, func(payload)
         return
     workers = getattr(pool, "_max_workers", None) or os.cpu_count() or 1
-    limit = inflight or INFLIGHT_PER_WORKER * workers
+    limit = inflight or INFLIGHT_PER_WORKER * (workers + (here_every > 0))
     pending: deque[tuple[T, Future[R], int]] = deque()
+    # this process's turns (here_every), not run yet: run when it would
+    # otherwise wait for a worker's result, so that the workers' queues are
+    # full first and a slow payload here does not leave them idle
+    mine: deque[tuple[Future[R], P]] = deque()
     held = 0
+    sent = 0        # payloads that were worth a worker so far
+
+    def result(fut: Future[R]) -> R:
+        while not fut.done() and mine:
+            # the oldest of this process's turns: ``fut`` itself if it is one
+            own, payload = mine.popleft()
+            own.set_result(func(payload))
+        return fut.result()
+
     try:
         for tag, payload in items:
+            fut: Future[R]
             if run_here is not None and run_here(payload):
-                fut: Future[R] = Future()
+                fut = Future()
                 fut.set_result(func(payload))
             else:
-                fut = pool.submit(func, payload)
+                sent += 1
+                if here_every > 0 and sent % here_every == 0:
+                    # (the pool's turns come first: its workers start at once)
+                    fut = Future()
+                    mine.append((fut, payload))
+                else:
+                    fut = pool.submit(func, payload)
             w = weight(payload) if weight is not None else 0
             pending.append((tag, fut, w))
             held += w
             while pending and (len(pending) >= limit or (max_weight and held > max_weight)):
                 done_tag, fut, w = pending.popleft()
                 held -= w
-                yield done_tag, fut.result()
+                yield done_tag, result(fut)
         while pending:
             done_tag, fut, _ = pending.popleft()
-            yield done_tag, fut.result()
+            yield done_tag, result(fut)
     finally:
         # the consumer stopped early (an error, a closed pipe): drop the rest
         for _, fut, _ in pending:

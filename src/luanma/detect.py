@@ -209,9 +209,19 @@ LEGACY_PROMISE = 4.5
 
 
 @lru_cache(maxsize=None)
-def _counterparts(encoding: str, family: str) -> dict[int, str]:
+def _counterparts(encoding: str, family: str) -> str:
     """``str.translate`` table: each double-byte character the decoders of
-    ``family`` show -> what its bytes are in ``encoding`` (a legacy pair)."""
+    ``family`` show -> what its bytes are in ``encoding`` (a legacy pair).
+
+    A string indexed by code point (``table[o]`` is ``chr(o)`` where nothing
+    changes; code points past its end stay as they are), not a dict: ~130 KB
+    against ~1.5 MB for the dict of ~18,000 int -> str entries, and
+    ``translate`` reads it faster (a dict raises KeyError for every
+    character it lacks).
+
+    >>> "中文".translate(_counterparts("big5", "gbk")) == "中文".encode("gbk").decode("big5")
+    True
+    """
     shown = [get_variant(v).codec for v in FAMILIES[family].verify[:2]]
     # (and what only a Windows decoder shows: user-defined areas as PUA)
     shown += [c for c in (get_variant(v).codec for v in FAMILIES[family].reencode
@@ -231,7 +241,10 @@ def _counterparts(encoding: str, family: str) -> dict[int, str]:
                     continue
                 if len(g) == 1 and len(o) == 1 and g != o:
                     table.setdefault(ord(g), o)
-    return table
+    chars = list(map(chr, range(max(table, default=-1) + 1)))
+    for k, v in table.items():
+        chars[k] = v
+    return "".join(chars)
 
 
 def _promising(text: str, hyp: "Hypothesis", lm: LanguageModel) -> bool:
@@ -450,13 +463,55 @@ class _Graph:
     wide: set[int] = field(default_factory=set)
 
 
-@lru_cache(maxsize=32768)
+#: Options kept over all (family, at_end) tables before they start over.
+#: Each character seen costs an entry per family tried (38 tables once
+#: narrowed by kind of loss mark): 40,512 entries, 5.3 MB, after the
+#: per-kind samples of etl.py's 2 MB file (~2,800 distinct characters).
+OPTIONS_LIMIT = 65536
+
+#: (family, at_end) -> {code point: options}: the memo of _reencode_options.
+#: Plain dicts keyed by code point, not an lru_cache keyed by (ch, family,
+#: at_end): the lru_cache's key tuple, its link and the 1-character string
+#: made ~225 bytes an entry (~140 here), its 32,768 entries (full after a
+#: few hundred garbled records) held 7.4 MB of a worker, plus 9.8 MB of
+#: char_bytes' own cache under it, which this memo makes redundant.
+_OPTIONS: dict[tuple[Family, bool], dict[int, tuple[SlotPath, ...] | None]] = {}
+_options_held = 0       # entries in all of _OPTIONS' tables
+
+
 def _reencode_options(ch: str, family: Family, at_end: bool = False) -> tuple[SlotPath, ...] | None:
     """Union over the family: the bytes any member decodes to ``ch``, and the
-    patterns ``ch`` hides where it is some member's loss marker."""
+    patterns ``ch`` hides where it is some member's loss marker (memoised:
+    a pure function of its arguments)."""
+    table = _OPTIONS.get((family, at_end))
+    if table is None:
+        table = _OPTIONS.setdefault((family, at_end), {})
+    o = ord(ch)
+    try:
+        return table[o]
+    except KeyError:
+        pass
+    opts = _options(ch, family, at_end)
+    global _options_held
+    _options_held += 1
+    if _options_held > OPTIONS_LIMIT:
+        # starting over keeps a long job's memory flat; busy characters
+        # come back at once (benign race under threads: same values, and
+        # the count is only a bound)
+        for t in _OPTIONS.values():
+            t.clear()
+        _options_held = 1
+    table[o] = opts
+    return opts
+
+
+def _options(ch: str, family: Family, at_end: bool) -> tuple[SlotPath, ...] | None:
+    """:func:`_reencode_options` computed (not memoised)."""
     opts: list[SlotPath] = []
     for spec in family.reencode:
-        opts.extend(tuple(b) for b in char_bytes(ch, get_variant(spec)) if tuple(b) not in opts)
+        # char_bytes uncached: _reencode_options memoises the result
+        opts.extend(tuple(b) for b in char_bytes.__wrapped__(ch, get_variant(spec))
+                    if tuple(b) not in opts)
     for spec in family.verify:
         # a verify spec is one decoder, or a whole plan ("a -> b | c -> d")
         decoders = [x.decoding for x in Plan.parse(spec).layers] if "->" in spec else [spec]

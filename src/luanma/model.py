@@ -87,7 +87,11 @@ __all__ = ["LanguageModel", "get_model", "char_class", "CLASS_FLOOR"]
 _RESOURCE = "data/charlm.bin"
 _MAGIC = b"LMCHAR1\0"
 _START = "\n"
-_EMPTY: Dict[int, float] = {-1: 0.0}  # context without a table; never mutated
+#: Key of a follower dict's backoff weight.  A str like the followers: a
+#: dict whose keys are all str stores 16 bytes an entry instead of 24 (no
+#: hash kept), ~6 MB less over the bigram rows a long job unpacks.
+_BOW = ""
+_EMPTY: Dict[str, float] = {_BOW: 0.0}  # context without a table; never mutated
 
 #: Weight of the word-model term in :meth:`LanguageModel.fill_logp`, its
 #: context width, and the log10 penalty for a character that starts no
@@ -363,11 +367,11 @@ class LanguageModel:
         atab = [a_lo + q * (a_hi - a_lo) / 255 for q in range(256)]
         self._uni: Dict[int, float] = dict(zip(
             map(ord, sec["uni_chars"]), map(self._ptab.__getitem__, sec["uni_q"])))  # type: ignore[arg-type]
-        # One int object per code point of the unigram table, shared as the
-        # key of every follower dict (_expand): the follower rows hold
-        # ~540k entries once a long job has unpacked most bigram contexts,
-        # and a fresh int from ord() costs 28 bytes an entry.
-        self._canon: Dict[int, int] = {o: o for o in self._uni}
+        # One str object per character of the unigram table, shared as the
+        # key of every follower dict (_expand) and by vocabulary(): the
+        # follower rows hold ~540k entries once a long job has unpacked most
+        # bigram contexts, and a fresh 1-character str costs ~76 bytes.
+        self._canon: Dict[str, str] = {c: c for c in sec["uni_chars"]}  # type: ignore[attr-defined]
         self._vocab: Optional[Tuple[str, ...]] = None     # see vocabulary()
 
         # Per order: sorted context keys, backoffs, follower offsets and the
@@ -390,8 +394,8 @@ class LanguageModel:
         # ASCII contexts always have one (the class model fills it in)
         self._bi_keys: FrozenSet[int] = stored["bi"] | frozenset(range(128))
         self._tri_keys: FrozenSet[int] = stored["tri"]
-        self._bi: Dict[int, Dict[int, float]] = {}
-        self._tri: Dict[int, Dict[int, float]] = {}
+        self._bi: Dict[int, Dict[str, float]] = {}
+        self._tri: Dict[int, Dict[str, float]] = {}
         # the word lexicon, unpacked on first use (see _lexicon); the raw
         # sections are dropped then
         self._lex_raw: Optional[Tuple[bytes, bytes]] = (
@@ -408,29 +412,30 @@ class LanguageModel:
             for k in _ASCII_CLASSES
         }
 
-    def _expand(self, order: str, key: int) -> Dict[int, float]:
+    def _expand(self, order: str, key: int) -> Dict[str, float]:
         """Build (and cache) the follower dict of one context.
 
-        Key -1 holds the context's backoff weight.  Racing threads may both
+        Keys are characters (shared str objects); key ``_BOW`` holds the
+        context's backoff weight.  Racing threads may both
         build the same dict; they are equal, and the last store wins.
         """
         cache = self._bi if order == "bi" else self._tri
-        d: Dict[int, float] = {-1: 0.0}
+        d: Dict[str, float] = {_BOW: 0.0}
         table = self._tables.get(order)
         if table is not None:
             keys, bows, offsets, fol, fq, atab = table
             i = bisect.bisect_left(keys, key)
             if i < len(keys) and keys[i] == key:
                 s, e = offsets[i], offsets[i + 1]
-                cps = list(map(ord, fol[s:e]))
-                d = dict(zip(map(self._canon.get, cps, cps), map(self._ptab.__getitem__, fq[s:e])))
-                d[-1] = atab[bows[i]]
+                chars = fol[s:e]
+                d = dict(zip(map(self._canon.get, chars, chars), map(self._ptab.__getitem__, fq[s:e])))
+                d[_BOW] = atab[bows[i]]
         if order == "bi" and key < 128:
             # ASCII context: pairs the tables lack come from the class model,
             # so code and markup score sensibly.
             row = self._ascii_rows[_ascii_class(chr(key))]
             for o in range(128):
-                d.setdefault(o, row[o])
+                d.setdefault(chr(o), row[o])
         if len(cache) >= MAX_EXPANDED:
             # a long ETL job would otherwise unpack the whole model into
             # dicts (several hundred MB); starting over keeps memory flat and
@@ -461,7 +466,7 @@ class LanguageModel:
             # candidate index per encoding from it: ~1.4 MB of strings each
             # when each call made its own); a racing thread builds an equal
             # tuple
-            vocab = self._vocab = tuple(map(chr, self._uni))
+            vocab = self._vocab = tuple(self._canon)
         return list(vocab)
 
     def unigram_logp(self, ch: str) -> float:
@@ -510,16 +515,16 @@ class LanguageModel:
             t = tri_get(k1)
             if t is None:
                 t = expand("tri", k1) if k1 in tri_keys else _EMPTY
-            v = t.get(o)
+            v = t.get(c)
             if v is None:
                 d = bi_get(o1)
                 if d is None:
                     d = expand("bi", o1) if o1 in bi_keys else _EMPTY
-                v = d.get(o)
+                v = d.get(c)
                 if v is None:
                     u = uni.get(o)
-                    v = d[-1] + (floor(o) if u is None else u)
-                v += t[-1]
+                    v = d[_BOW] + (floor(o) if u is None else u)
+                v += t[_BOW]
             total += v
             k1 = o1 << 21 | o
             o1 = o
@@ -567,16 +572,16 @@ class LanguageModel:
             t = tri_get(k1)
             if t is None:
                 t = expand("tri", k1) if k1 in tri_keys else _EMPTY
-            v = t.get(o)
+            v = t.get(c)
             if v is None:
                 d = bi_get(o1)
                 if d is None:
                     d = expand("bi", o1) if o1 in bi_keys else _EMPTY
-                v = d.get(o)
+                v = d.get(c)
                 if v is None:
                     u = uni.get(o)
-                    v = d[-1] + (floor(o) if u is None else u)
-                v += t[-1]
+                    v = d[_BOW] + (floor(o) if u is None else u)
+                v += t[_BOW]
             out.append(0.0 + v)
             # score() sees only the window: the second character's context
             # is the first one alone, not the start of a line before it

@@ -653,13 +653,15 @@ def _parse_csv(text: str, delimiter: str) -> list[str] | None:
 # --------------------------------------------------------------------------
 
 def records(fh: IO[bytes], name: str, mode: Mode, encoding: str, notes: list[str],
-            pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[Unit, Outcome]]:
+            pool: ProcessPoolExecutor | None = None,
+            here_every: int = 0) -> Iterator[tuple[Unit, Outcome]]:
     r"""Each record of one input with its outcome, in input order.
 
     With a pool, batches of records are repaired in its processes, a
     bounded number at a time.  An input problem comes as a last record whose
     outcome has ``error`` set.  ``notes`` gets what is worth telling about
-    how the input was read (a detected encoding).
+    how the input was read (a detected encoding).  ``here_every``: this
+    process repairs every n-th batch itself (see :func:`ordered_map`).
 
     >>> [o.text for _, o in records(io.BytesIO("鍥炬爣\nok\n".encode()), "x", Mode("text"),
     ...                             "utf-8", [])]
@@ -673,7 +675,7 @@ def records(fh: IO[bytes], name: str, mode: Mode, encoding: str, notes: list[str
     size = BATCH_RECORDS if pool is not None else 1
     tasks = ((batch, (state["mode"], batch)) for batch in _batches(units, size))
     for batch, outcomes in ordered_map(process_batch, tasks, pool, run_here=_trivial,
-                                       weight=_task_chars):
+                                       weight=_task_chars, here_every=here_every):
         yield from zip(batch, outcomes)
 
 
