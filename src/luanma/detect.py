@@ -1592,17 +1592,30 @@ def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: s
     if not found:
         return None
     layer = _layer(hyp.encoding, spec)
-    spans = [SpanRepair(a, b, g, r, layer, _gain(lm, text, a, b, r), ()) for a, b, g, r in found]
+    spans, alone = [], []
+    for a, b, g, r in found:
+        right = text[b] if b < len(text) else _END
+        if a:
+            gain, each = _gain(lm, text, a, b, r), None
+        else:
+            # at the start of the text the gain's context is the start of
+            # a line, as for the per-character scores _convincing asks:
+            # one pass each gives both (the same floats)
+            r_alone, r_gain = lm.score_split(r, right)
+            g_alone, g_gain = lm.score_split(g, right)
+            gain, each = r_gain - g_gain, (r_alone / len(r), g_alone / len(g))
+        spans.append(SpanRepair(a, b, g, r, layer, gain, ()))
+        alone.append(each)
     proof = False
-    for s in spans:
+    for s, each in zip(spans, alone):
         if _splits_word(text, s) or s.gain <= 0:
             return None
         # the one proving the hypothesis passes the full test; the rest, as
         # in the search, need only be better than what stands there
         if not proof and s.gain >= SPAN_PENALTY + _isolation(text, s, hyp) + _prior(hyp) \
-                and _convincing(s, lm):
+                and _convincing(s, lm, per_char=each):
             proof = True
-        elif not _convincing(s, lm, proven=True):
+        elif not _convincing(s, lm, proven=True, per_char=each):
             return None
     return [_trim(s) for s in spans] if proof else None
 
@@ -1680,7 +1693,7 @@ MIN_PER_CHAR = -4.5
 
 
 def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
-                marked: bool = False) -> bool:
+                marked: bool = False, per_char: tuple[float, float] | None = None) -> bool:
     """Structural sanity on top of the scores.
 
     A span more guessed than decoded is not kept (the bytes are gone; see
@@ -1688,6 +1701,9 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
     carry no evidence either way, and a run of one repeated character is
     decoration (a rule line, ``┄┄┄``) or irrecoverable filler (``烫烫烫``),
     never a sign of a wrong decoder.
+
+    ``per_char``: ``lm.per_char`` of the repair and of the garbled text,
+    where the caller has them already.
     """
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
@@ -1701,12 +1717,13 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
         return False
     if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False
-    after = lm.per_char(r)
+    after = lm.per_char(r) if per_char is None else per_char[0]
     # once the hypothesis is proven in this text, a piece need not also read
     # like common text on its own (the model is thin on Korean, for one) --
     # unless it holds guesses: then only reading well speaks for them
     relaxed = proven and not span.reconstructed
-    return (relaxed or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
+    before = lm.per_char(g) if per_char is None else per_char[1]
+    return (relaxed or after >= MIN_PER_CHAR) and after - before >= MIN_PER_CHAR_GAIN
 
 
 def _splits_word(text: str, span: SpanRepair) -> bool:
