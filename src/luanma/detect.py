@@ -40,7 +40,7 @@ from .folds import MAX_UNFOLD, REFOLD_KINDS, UNFOLD_KINDS, drop_patterns, refold
 from .fastpath import LATIN, LEGACY, MARKS, UTF8, signatures
 from .layers import Fold, Layer, Plan
 from .model import LanguageModel, char_class, get_model
-from .variants import decode, get_variant
+from .variants import NO_QMARK_BYTE, decode, get_variant
 
 __all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair", "Work",
            "find_spans", "gated", "search"]
@@ -1577,13 +1577,29 @@ def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: s
                 lm: LanguageModel) -> list[SpanRepair] | None:
     """Spans for the runs that ``spec`` changed, or None if some run is not
     a lossless image of UTF-8 under it or the spans do not convince."""
-    codec = get_variant(spec).codec
+    variant = get_variant(spec)
+    codec = variant.codec
+    quiet = codec in NO_QMARK_BYTE
+    # a strict decoder that adds nothing to its codec decodes as the codec does
+    plain = variant.behaviour == "strict" and not variant.overrides and not variant.pair_fallback
     found = []
     for a, b in runs:
         g = text[a:b]
         try:
-            r = g.encode(codec).decode("utf-8")
-            if r != g and decode(r.encode("utf-8"), spec).text != g:
+            if quiet:
+                data = g.encode(codec, "replace")
+                if data.count(b"?") != g.count("?"):
+                    # a character the codec cannot carry (told without
+                    # raising: most decoders tried here are the wrong ones,
+                    # and an exception costs more than the encoding); else
+                    # these are the strict bytes
+                    return None
+            else:
+                data = g.encode(codec)
+            r = data.decode("utf-8")
+            # (valid UTF-8 read and written again is the same bytes: ``data``
+            # is what the repair gives encoded again)
+            if r != g and (data.decode(codec) if plain else decode(data, spec).text) != g:
                 return None
         except (UnicodeError, LuanmaError):
             return None

@@ -569,9 +569,11 @@ def _search(text: str, min_confidence: float, guesses: bool = True,
     ours: set[int] = set()                              # our own U+FFFD marks
     work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
+        shows = kinds if current is text and kinds is not None else _kinds(current)
+        if not shows:
+            break       # no chain's signature: find_spans tries no hypothesis
         keep = []
-        for s in find_spans(current, work=work,
-                            kinds=kinds if current is text and kinds is not None else _kinds(current)):
+        for s in find_spans(current, work=work, kinds=shows):
             if not guesses and s.reconstructed:
                 continue
             if regions is not None and not any(s.start < b and s.end > a for a, b in regions):

@@ -409,7 +409,41 @@ def reencode_or_none(text: str, variant: Variant) -> bytes | None:
     """:func:`reencode`, or None where it raises: for callers that try
     many texts most of which are no image of ``variant`` (an exception
     costs more than the encoding)."""
+    if _surely_refused(text, variant):
+        return None
     return _reencode(text, variant)[0]
+
+
+#: Codecs none of whose multi-byte characters holds the byte '?' (0x3F):
+#: encoded with errors="replace", their bytes hold one '?' more than the
+#: text for each character they cannot carry.
+NO_QMARK_BYTE: Final[frozenset[str]] = frozenset(
+    {"gbk", "gb2312", "gb18030", "big5", "cp950", "big5hkscs", "shift_jis",
+     "cp932", "euc_kr", "cp949", "euc_jp"})
+#: What luanma's CP950 adds to Python's: private-use characters (EUDC).
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _surely_refused(text: str, variant: Variant) -> bool:
+    """True where :func:`_reencode` surely finds a character without bytes
+    -- told by one C call that raises nothing, where nothing the decoder
+    adds to its codec (an override, a fallback, C1, escaped bytes, EUDC)
+    could carry it.
+    False: no answer."""
+    if variant.pair_fallback or variant.behaviour in ("c1", "escape"):
+        return False
+    codec = variant.codec
+    if codec == eudc.NAME:
+        # (it carries what cp950 does, less some, plus private-use characters)
+        if _PRIVATE_USE.search(text) is not None:
+            return False
+        codec = "cp950"
+    elif codec not in NO_QMARK_BYTE:
+        return False
+    # (no override: no look-up, which hashes the variant)
+    if variant.overrides and any(ch in text for ch in _inverse_overrides(variant)):
+        return False
+    return text.encode(codec, "replace").count(b"?") != text.count("?")
 
 
 def _reencode(text: str, variant: Variant) -> tuple[bytes | None, int]:
@@ -417,7 +451,7 @@ def _reencode(text: str, variant: Variant) -> tuple[bytes | None, int]:
     if variant.replacement == "\ufffd" and not variant.lossless and "\ufffd" in text:
         return None, text.index("\ufffd")
     errors = "surrogateescape" if variant.behaviour == "escape" else "strict"
-    inverse = _inverse_overrides(variant)
+    inverse = _inverse_overrides(variant) if variant.overrides else {}
     # Where encoding is per character, the stretches without an override or
     # a failing character are encoded whole (one C call each, the same bytes
     # as character by character): the refusal of text that is no image of
