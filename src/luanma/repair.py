@@ -25,7 +25,7 @@ from functools import lru_cache
 from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .dropped import Dropped, find_dropped
 from .errors import PlanSyntaxError
-from .fastpath import FTFY, SHIFTED, UTF8, signatures
+from .fastpath import FTFY, LEGACY, SHIFTED, UTF8, signatures
 from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, Shifted, cut_streams
 from .residue import Residue, clean, residue_note, script_config
 
@@ -681,7 +681,59 @@ def repair(text: str, *, strip_pinyin: bool = False, script: str = "keep") -> st
     '網易首頁'
     """
     if (type(text) is str and not strip_pinyin and script == "keep"
-            and not (len(text) > LONG_TEXT and "\n" in text) and not _kinds(text)):
-        return text         # what diagnose() would say, without building its answer
-    # (a long text is checked line by line in diagnose: no whole-text pass)
+            and not (len(text) > LONG_TEXT and "\n" in text)):
+        # (a long text is checked line by line in diagnose: no whole-text pass)
+        kinds = _kinds(text)
+        if not kinds:
+            return text     # what diagnose() would say, without building its answer
+        direct = _first_pass_only(text, kinds)
+        if direct is not None:
+            return direct
     return diagnose(text, strip_pinyin=strip_pinyin, script=script).repaired
+
+
+#: Signatures under which a pass has no round but the search (no cut stream
+#: to put back in step, no ftfy path) -- the drop round runs for "utf8".
+_SEARCH_ONLY = frozenset({UTF8, LEGACY})
+
+
+def _first_pass_only(text: str, kinds: frozenset[str],
+                     min_confidence: float = MIN_CONFIDENCE) -> str | None:
+    """repair()'s answer for the common case of mojibake a first pass
+    undoes whole -- typically text garbled through one lossless chain --
+    computed as :func:`diagnose` does, without building the diagnosis; None
+    where the case does not hold (then diagnose() decides).
+
+    The case: ``kinds`` (the signatures of ``text``) hold neither a cut
+    stream's nor ftfy's nor Latin mojibake's (:func:`_diagnose_once` then
+    runs only the drop round and the search); the drop round finds
+    nothing; and the search's first round applies nothing (the text
+    stays as it is) or spans none of which is rebuilt from lost bytes (no
+    U+FFFD of ours) and whose output shows no signature -- so the search's
+    next round and the next pass try nothing, and the output is the
+    answer (clean() changes nothing without strip_pinyin or script).
+    Each test is the one the full path makes, on the same values;
+    ``tests/test_repair.py`` compares the two on garbled corpus lines.
+    Where the case fails after the search, diagnose() does that work
+    again: rare (a second layer, a guess) and no worse than twice.
+
+    >>> _first_pass_only("Sego 鍥炬爣", signatures("Sego 鍥炬爣"))
+    'Sego 图标'
+    """
+    if not kinds <= _SEARCH_ONLY:
+        return None
+    if UTF8 in kinds and find_dropped(text):
+        return None
+    # the search's first round (``min_confidence``: diagnose()'s default,
+    # bound as that one is)
+    keep = [s for s in find_spans(text, work=Work.for_text(text), kinds=kinds)
+            if s.gain_odds >= min_confidence]
+    if not keep:
+        # nothing applied: the text stays, the very object (the rest is notes)
+        return text
+    if any(s.reconstructed for s in keep):
+        return None
+    out = _apply_fixes(text, tuple(_fix(s) for s in keep))
+    if out == text or _kinds(out):
+        return None
+    return out
