@@ -201,7 +201,6 @@ def test_a_narrowed_lost_byte_is_written_only_when_near_sure() -> None:
     assert [f.reconstructed for r in d.plan.rounds for f in r] == [(0,)]
 
 
-
 def test_a_lone_private_use_icon_is_not_read_as_gbk_shown_as_big5() -> None:
     """Icon fonts put private-use characters in clean text; Windows shows
     Big5's user-defined rows (where GBK keeps common hanzi) as private-use
@@ -219,3 +218,40 @@ def test_a_lone_private_use_icon_is_not_read_as_gbk_shown_as_big5() -> None:
     garbled = f"Color: {corrupt('青', 'gbk -> cp950:win').text}; Note: {note}"
     assert "\uf78d" in garbled
     assert repair(garbled) == "Color: 青; Note: 请在这里输入密码"
+
+
+def test_first_pass_route_gives_what_diagnose_gives() -> None:
+    """repair()'s short route for mojibake one pass undoes whole
+    (luanma.repair._first_pass_only) must answer as diagnose() does.  Texts:
+    corpus lines garbled whole or from a random point on, under lossless
+    chains (where the route is taken) and lossy ones (where it must step
+    aside or agree)."""
+    from luanma.errors import LuanmaError
+    from luanma.repair import _first_pass_only, _kinds
+
+    rng = random.Random(11)
+    taken = 0
+    for lang, chains in (("zh-Hans", ("utf-8 -> gbk", "utf-8 -> gbk:win", "gbk -> big5")),
+                         ("zh-Hant", ("utf-8 -> big5", "big5 -> gbk")),
+                         ("ja", ("utf-8 -> shift_jis", "utf-8 -> cp932:win")),
+                         ("ko", ("utf-8 -> cp949", "utf-8 -> euc_kr:whatwg"))):
+        for chain in chains:
+            for text in rng.sample(CORPUS[lang], 20):
+                cut = rng.randrange(len(text))
+                for piece, before in ((text, ""), (text[cut:], text[:cut])):
+                    try:
+                        garbled = before + corrupt(piece, chain).text
+                    except LuanmaError:
+                        continue
+                    kinds = _kinds(garbled)
+                    short = _first_pass_only(garbled, kinds) if kinds else None
+                    if short is not None:
+                        taken += 1
+                        assert short == diagnose(garbled).repaired, (chain, garbled)
+    assert taken >= 30      # (the route is really tried: 48 times at this seed)
+    # clean lines that show a signature: the route leaves them as diagnose() does
+    shown = [t for lang in ("zh-Hans", "zh-Hant") for t in CORPUS[lang] if _kinds(t)][:60]
+    assert len(shown) >= 20
+    for text in shown:
+        short = _first_pass_only(text, _kinds(text))
+        assert short is None or short == diagnose(text).repaired, text

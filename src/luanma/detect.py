@@ -40,7 +40,7 @@ from .folds import MAX_UNFOLD, REFOLD_KINDS, UNFOLD_KINDS, drop_patterns, refold
 from .fastpath import LATIN, LEGACY, MARKS, UTF8, signatures
 from .layers import Fold, Layer, Plan
 from .model import LanguageModel, char_class, get_model
-from .variants import decode, get_variant
+from .variants import NO_QMARK_BYTE, decode, get_variant
 
 __all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair", "Work",
            "find_spans", "gated", "search"]
@@ -1632,13 +1632,29 @@ def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: s
                 lm: LanguageModel) -> list[SpanRepair] | None:
     """Spans for the runs that ``spec`` changed, or None if some run is not
     a lossless image of UTF-8 under it or the spans do not convince."""
-    codec = get_variant(spec).codec
+    variant = get_variant(spec)
+    codec = variant.codec
+    quiet = codec in NO_QMARK_BYTE
+    # a strict decoder that adds nothing to its codec decodes as the codec does
+    plain = variant.behaviour == "strict" and not variant.overrides and not variant.pair_fallback
     found = []
     for a, b in runs:
         g = text[a:b]
         try:
-            r = g.encode(codec).decode("utf-8")
-            if r != g and decode(r.encode("utf-8"), spec).text != g:
+            if quiet:
+                data = g.encode(codec, "replace")
+                if data.count(b"?") != g.count("?"):
+                    # a character the codec cannot carry (told without
+                    # raising: most decoders tried here are the wrong ones,
+                    # and an exception costs more than the encoding); else
+                    # these are the strict bytes
+                    return None
+            else:
+                data = g.encode(codec)
+            r = data.decode("utf-8")
+            # (valid UTF-8 read and written again is the same bytes: ``data``
+            # is what the repair gives encoded again)
+            if r != g and (data.decode(codec) if plain else decode(data, spec).text) != g:
                 return None
         except (UnicodeError, LuanmaError):
             return None
@@ -1647,17 +1663,30 @@ def _exact_runs(text: str, runs: list[tuple[int, int]], hyp: Hypothesis, spec: s
     if not found:
         return None
     layer = _layer(hyp.encoding, spec)
-    spans = [SpanRepair(a, b, g, r, layer, _gain(lm, text, a, b, r), ()) for a, b, g, r in found]
+    spans, alone = [], []
+    for a, b, g, r in found:
+        right = text[b] if b < len(text) else _END
+        if a:
+            gain, each = _gain(lm, text, a, b, r), None
+        else:
+            # at the start of the text the gain's context is the start of
+            # a line, as for the per-character scores _convincing asks:
+            # one pass each gives both (the same floats)
+            r_alone, r_gain = lm.score_split(r, right)
+            g_alone, g_gain = lm.score_split(g, right)
+            gain, each = r_gain - g_gain, (r_alone / len(r), g_alone / len(g))
+        spans.append(SpanRepair(a, b, g, r, layer, gain, ()))
+        alone.append(each)
     proof = False
-    for s in spans:
+    for s, each in zip(spans, alone):
         if _splits_word(text, s) or s.gain <= 0:
             return None
         # the one proving the hypothesis passes the full test; the rest, as
         # in the search, need only be better than what stands there
         if not proof and s.gain >= SPAN_PENALTY + _isolation(text, s, hyp) + _prior(hyp) \
-                and _convincing(s, lm):
+                and _convincing(s, lm, per_char=each):
             proof = True
-        elif not _convincing(s, lm, proven=True):
+        elif not _convincing(s, lm, proven=True, per_char=each):
             return None
     return [_trim(s) for s in spans] if proof else None
 
@@ -1735,7 +1764,7 @@ MIN_PER_CHAR = -4.5
 
 
 def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
-                marked: bool = False) -> bool:
+                marked: bool = False, per_char: tuple[float, float] | None = None) -> bool:
     """Structural sanity on top of the scores.
 
     A span more guessed than decoded is not kept (the bytes are gone; see
@@ -1743,6 +1772,9 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
     carry no evidence either way, and a run of one repeated character is
     decoration (a rule line, ``┄┄┄``) or irrecoverable filler (``烫烫烫``),
     never a sign of a wrong decoder.
+
+    ``per_char``: ``lm.per_char`` of the repair and of the garbled text,
+    where the caller has them already.
     """
     g, r = span.garbled, span.repaired
     if not _has_letter(g) and not _has_letter(r):
@@ -1763,12 +1795,13 @@ def _convincing(span: SpanRepair, lm: LanguageModel, proven: bool = False,
         return False
     if (len(g) >= 2 and len(set(g)) == 1) or (len(g) >= 4 and max(map(g.count, set(g))) * 10 >= len(g) * 6):
         return False
-    after = lm.per_char(r)
+    after = lm.per_char(r) if per_char is None else per_char[0]
     # once the hypothesis is proven in this text, a piece need not also read
     # like common text on its own (the model is thin on Korean, for one) --
     # unless it holds guesses: then only reading well speaks for them
     relaxed = proven and not span.reconstructed
-    return (relaxed or after >= MIN_PER_CHAR) and after - lm.per_char(g) >= MIN_PER_CHAR_GAIN
+    before = lm.per_char(g) if per_char is None else per_char[1]
+    return (relaxed or after >= MIN_PER_CHAR) and after - before >= MIN_PER_CHAR_GAIN
 
 
 def _splits_word(text: str, span: SpanRepair) -> bool:

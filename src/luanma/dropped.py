@@ -29,7 +29,7 @@ from .errors import LuanmaError
 from .layers import Drop, Plan
 from .misaligned import Guess
 from .model import WORD_WINDOW, LanguageModel, get_model
-from .variants import get_variant, reencode
+from .variants import get_variant, reencode, reencode_or_none
 
 __all__ = ["Dropped", "find_dropped", "DROP_DECODERS", "DROP_PENALTY", "MIN_DROP_CONFIDENCE"]
 
@@ -126,9 +126,8 @@ def _readings(run: str, decoding: str) -> tuple[list[tuple[int, str]], list[str]
     core = run[:-1] if tail else run
     if "\ufffd" in core:
         return [], []       # a refused byte inside the run (find_dropped skips other marks)
-    try:
-        data = reencode(core, variant)
-    except LuanmaError:
+    data = reencode_or_none(core, variant)
+    if data is None:
         return [], []
     if data.decode("utf-8", "replace").count("\ufffd") > MAX_BROKEN + tail:
         return [], []       # clean legacy text: broken all over

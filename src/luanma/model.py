@@ -502,33 +502,70 @@ class LanguageModel:
         >>> lm.score("中国") > lm.score("涓浗")
         True
         """
-        uni, floor, expand = self._uni, self._floor, self._expand
-        bi_get, tri_get = self._bi.get, self._tri.get
-        bi_keys, tri_keys = self._bi_keys, self._tri_keys
         if not prev:
             prev = _START
         o1 = ord(prev[-1])
         k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1  # last 2 chars
-        total = 0.0
+        return self._run(text, k1, o1, 0.0)[0]
+
+    def score_split(self, text: str, more: str, prev: str = _START) -> tuple[float, float]:
+        """``(score(text, prev), score(text + more, prev))`` in one pass: the
+        second goes on from the first, so both are the very floats the two
+        calls give.
+
+        >>> lm = get_model()
+        >>> lm.score_split("中国", "人") == (lm.score("中国"), lm.score("中国人"))
+        True
+        """
+        if not prev:
+            prev = _START
+        o1 = ord(prev[-1])
+        k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
+        first, k1, o1 = self._run(text, k1, o1, 0.0)
+        return first, self._run(more, k1, o1, first)[0]
+
+    def _run(self, text: str, k1: int, o1: int, total: float) -> tuple[float, int, int]:
+        """:meth:`score`'s loop: ``total`` plus the terms of ``text`` after
+        the context (``k1``: the last two code points packed, ``o1``: the
+        last one); returns the sum and the context after ``text``."""
+        uni_get, floor, expand = self._uni.get, self._floor, self._expand
+        floor_get = self._floor_memo.get
+        bi_get, tri_get = self._bi.get, self._tri.get
+        bi_keys, tri_keys = self._bi_keys, self._tri_keys
+        # (the hot loop of every repair: the steps of the doc's backoff in
+        # the order that decides fewest look-ups for mojibake, whose
+        # contexts mostly have no trigram table; the sums are the same
+        # floats as one character at a time through logp)
         for c in text:
             o = ord(c)
             t = tri_get(k1)
-            if t is None:
-                t = expand("tri", k1) if k1 in tri_keys else _EMPTY
-            v = t.get(c)
+            if t is None and k1 in tri_keys:
+                t = expand("tri", k1)
+            if t is not None:
+                v = t.get(c)
+                if v is not None:
+                    total += v
+                    k1 = o1 << 21 | o
+                    o1 = o
+                    continue
+            d = bi_get(o1)
+            if d is None:
+                d = expand("bi", o1) if o1 in bi_keys else _EMPTY
+            v = d.get(c)
             if v is None:
-                d = bi_get(o1)
-                if d is None:
-                    d = expand("bi", o1) if o1 in bi_keys else _EMPTY
-                v = d.get(c)
-                if v is None:
-                    u = uni.get(o)
-                    v = d[_BOW] + (floor(o) if u is None else u)
+                u = uni_get(o)
+                if u is None:
+                    u = floor_get(o)
+                    if u is None:
+                        u = floor(o)
+                v = d[_BOW] + u
+            if t is not None:
+                # (a context without a table backs off by 0: v + 0.0 is v)
                 v += t[_BOW]
             total += v
             k1 = o1 << 21 | o
             o1 = o
-        return total
+        return total, k1, o1
 
     def term_bound(self) -> float:
         """An upper bound on what :meth:`score` adds for any one character,

@@ -20,11 +20,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from .detect import Reconstruction, SpanRepair, Work, find_spans
 from .dropped import Dropped, find_dropped
 from .errors import PlanSyntaxError
-from .fastpath import FTFY, SHIFTED, UTF8, signatures
+from .fastpath import FTFY, LEGACY, SHIFTED, UTF8, signatures
 from .misaligned import MIN_SHIFTED, SHIFT_PENALTY, Shifted, cut_streams
 from .residue import Residue, clean, residue_note, script_config
 
@@ -195,12 +196,19 @@ _DAMAGE = [
 ]
 
 
+#: A character every pattern of ``_DAMAGE`` needs: text without one (most
+#: repaired text) is answered by one scan instead of five.
+_DAMAGE_ANY = re.compile("[锟斤烫屯\ufffd?]")
+
+
 def find_damage(text: str) -> tuple[Damage, ...]:
     """Irrecoverable damage: 锟斤拷, runs of U+FFFD or '?', 烫烫烫/屯屯屯.
 
     >>> [(d.kind, d.text) for d in find_damage("锟斤拷锟斤拷要锟矫猴拷")]
     [('kunkaokao', '锟斤拷锟斤拷')]
     """
+    if _DAMAGE_ANY.search(text) is None:
+        return ()
     out = []
     for kind, rx in _DAMAGE:
         out.extend(Damage(m.start(), m.end(), kind, m.group()) for m in rx.finditer(text))
@@ -234,7 +242,8 @@ def _fix(span: SpanRepair) -> SpanFix:
     become U+FFFD, so the rest of the span can be repaired without
     inventing them."""
     weak = {r.index for r in span.reconstructed if _unsure(r)}
-    repaired = "".join(LOST if i in weak else c for i, c in enumerate(span.repaired))
+    repaired = "".join(LOST if i in weak else c for i, c in enumerate(span.repaired)) \
+        if weak else span.repaired
     sure = [r for r in span.reconstructed if r.index not in weak]
     confidence = span.gain_odds
     for r in sure:
@@ -362,7 +371,7 @@ def _by_lines(text: str, min_confidence: float) -> Diagnosis:
         pos += len(line) + 1
     # (a line without a signature comes back as it is: no answer to build)
     parts = {i: _diagnose_mojibake(line, min_confidence) for i, line in enumerate(lines)
-             if signatures(line)}
+             if _kinds(line)}
     planned = [i for i in sorted(parts) if parts[i].plan]
     # each planned line as it stands before each of its rounds
     states = {i: [lines[i]] + [RepairPlan(parts[i].plan.rounds[:r + 1]).apply(lines[i])
@@ -396,7 +405,7 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
     """One pass of :func:`diagnose` (cut streams put back in step, runs
     that lost a byte mended, then its rounds of search, ftfy's path,
     damage)."""
-    kinds = signatures(text)
+    kinds = _kinds(text)
     if not kinds:
         # no sign of mojibake (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
@@ -500,6 +509,27 @@ def _guessed_fixes(found: Sequence[Shifted | Dropped]) -> tuple[tuple[SpanFix, .
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 
 
+#: Texts up to this length have their signatures remembered (see _kinds).
+KINDS_MEMO_LEN = 4096
+
+
+def _kinds(text: str) -> frozenset[str]:
+    """:func:`~luanma.fastpath.signatures` of ``text``, remembered for short
+    texts: one repair() asks it of the input twice (the fast path, the first
+    pass) and of each pass's output twice (the search's next round, the next
+    pass)."""
+    # (a str subclass may answer differently from the equal str it would
+    # find remembered)
+    if type(text) is str and len(text) <= KINDS_MEMO_LEN:
+        return _kinds_memo(text)
+    return signatures(text)
+
+
+@lru_cache(maxsize=32)
+def _kinds_memo(text: str) -> frozenset[str]:
+    return signatures(text)
+
+
 def _cjk_share(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
     return sum(1 for c in letters if _CJK.match(c)) / max(len(letters), 1)
@@ -539,8 +569,11 @@ def _search(text: str, min_confidence: float, guesses: bool = True,
     ours: set[int] = set()                              # our own U+FFFD marks
     work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
+        shows = kinds if current is text and kinds is not None else _kinds(current)
+        if not shows:
+            break       # no chain's signature: find_spans tries no hypothesis
         keep = []
-        for s in find_spans(current, work=work, kinds=kinds if current is text else None):
+        for s in find_spans(current, work=work, kinds=shows):
             if not guesses and s.reconstructed:
                 continue
             if regions is not None and not any(s.start < b and s.end > a for a, b in regions):
@@ -648,7 +681,59 @@ def repair(text: str, *, strip_pinyin: bool = False, script: str = "keep") -> st
     '網易首頁'
     """
     if (type(text) is str and not strip_pinyin and script == "keep"
-            and not (len(text) > LONG_TEXT and "\n" in text) and not signatures(text)):
-        return text         # what diagnose() would say, without building its answer
-    # (a long text is checked line by line in diagnose: no whole-text pass)
+            and not (len(text) > LONG_TEXT and "\n" in text)):
+        # (a long text is checked line by line in diagnose: no whole-text pass)
+        kinds = _kinds(text)
+        if not kinds:
+            return text     # what diagnose() would say, without building its answer
+        direct = _first_pass_only(text, kinds)
+        if direct is not None:
+            return direct
     return diagnose(text, strip_pinyin=strip_pinyin, script=script).repaired
+
+
+#: Signatures under which a pass has no round but the search (no cut stream
+#: to put back in step, no ftfy path) -- the drop round runs for "utf8".
+_SEARCH_ONLY = frozenset({UTF8, LEGACY})
+
+
+def _first_pass_only(text: str, kinds: frozenset[str],
+                     min_confidence: float = MIN_CONFIDENCE) -> str | None:
+    """repair()'s answer for the common case of mojibake a first pass
+    undoes whole -- typically text garbled through one lossless chain --
+    computed as :func:`diagnose` does, without building the diagnosis; None
+    where the case does not hold (then diagnose() decides).
+
+    The case: ``kinds`` (the signatures of ``text``) hold neither a cut
+    stream's nor ftfy's nor Latin mojibake's (:func:`_diagnose_once` then
+    runs only the drop round and the search); the drop round finds
+    nothing; and the search's first round applies nothing (the text
+    stays as it is) or spans none of which is rebuilt from lost bytes (no
+    U+FFFD of ours) and whose output shows no signature -- so the search's
+    next round and the next pass try nothing, and the output is the
+    answer (clean() changes nothing without strip_pinyin or script).
+    Each test is the one the full path makes, on the same values;
+    ``tests/test_repair.py`` compares the two on garbled corpus lines.
+    Where the case fails after the search, diagnose() does that work
+    again: rare (a second layer, a guess) and no worse than twice.
+
+    >>> _first_pass_only("Sego 鍥炬爣", signatures("Sego 鍥炬爣"))
+    'Sego 图标'
+    """
+    if not kinds <= _SEARCH_ONLY:
+        return None
+    if UTF8 in kinds and find_dropped(text):
+        return None
+    # the search's first round (``min_confidence``: diagnose()'s default,
+    # bound as that one is)
+    keep = [s for s in find_spans(text, work=Work.for_text(text), kinds=kinds)
+            if s.gain_odds >= min_confidence]
+    if not keep:
+        # nothing applied: the text stays, the very object (the rest is notes)
+        return text
+    if any(s.reconstructed for s in keep):
+        return None
+    out = _apply_fixes(text, tuple(_fix(s) for s in keep))
+    if out == text or _kinds(out):
+        return None
+    return out

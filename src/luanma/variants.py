@@ -41,12 +41,13 @@ from __future__ import annotations
 
 import codecs
 import contextvars
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
 from . import eudc
-from .errors import LossyTextError, UndecodableBytesError, UnknownVariantError
+from .errors import LossyTextError, UndecodableBytesError, UnknownVariantError, UnrepresentableError
 
 __all__ = [
     "BEHAVIOURS",
@@ -362,8 +363,6 @@ def encode(text: str, spec: str) -> bytes:
     luanma.errors.UnrepresentableError: 'iso8859-1' cannot represent '€' (U+20AC) at index 0
     """
     codec, errors = _encode_spec(spec)
-    from .errors import UnrepresentableError
-
     try:
         return text.encode(codec, errors)
     except UnicodeEncodeError as exc:
@@ -397,27 +396,110 @@ def reencode(text: str, spec: str | Variant) -> bytes:
     b'\\xe2\\x80\\x9d'
     """
     variant = spec if isinstance(spec, Variant) else get_variant(spec)
+    data, bad = _reencode(text, variant)
+    if data is not None:
+        return data
+    if text[bad] == variant.replacement and not variant.lossless:
+        # (GB18030 could encode U+FFFD, but here it only marks lost bytes)
+        raise LossyTextError(text, bad, variant.name)
+    raise UnrepresentableError(text, bad, variant.name)
+
+
+def reencode_or_none(text: str, variant: Variant) -> bytes | None:
+    """:func:`reencode`, or None where it raises: for callers that try
+    many texts most of which are no image of ``variant`` (an exception
+    costs more than the encoding)."""
+    if _surely_refused(text, variant):
+        return None
+    return _reencode(text, variant)[0]
+
+
+#: Codecs none of whose multi-byte characters holds the byte '?' (0x3F):
+#: encoded with errors="replace", their bytes hold one '?' more than the
+#: text for each character they cannot carry.
+NO_QMARK_BYTE: Final[frozenset[str]] = frozenset(
+    {"gbk", "gb2312", "gb18030", "big5", "cp950", "big5hkscs", "shift_jis",
+     "cp932", "euc_kr", "cp949", "euc_jp"})
+#: What luanma's CP950 adds to Python's: private-use characters (EUDC).
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _surely_refused(text: str, variant: Variant) -> bool:
+    """True where :func:`_reencode` surely finds a character without bytes
+    -- told by one C call that raises nothing, where nothing the decoder
+    adds to its codec (an override, a fallback, C1, escaped bytes, EUDC)
+    could carry it.
+    False: no answer."""
+    if variant.pair_fallback or variant.behaviour in ("c1", "escape"):
+        return False
+    codec = variant.codec
+    if codec == eudc.NAME:
+        # (it carries what cp950 does, less some, plus private-use characters)
+        if _PRIVATE_USE.search(text) is not None:
+            return False
+        codec = "cp950"
+    elif codec not in NO_QMARK_BYTE:
+        return False
+    # (no override: no look-up, which hashes the variant)
+    if variant.overrides and any(ch in text for ch in _inverse_overrides(variant)):
+        return False
+    return text.encode(codec, "replace").count(b"?") != text.count("?")
+
+
+def _reencode(text: str, variant: Variant) -> tuple[bytes | None, int]:
+    """``(bytes, -1)``, or ``(None, index)`` of the character that has none."""
     if variant.replacement == "\ufffd" and not variant.lossless and "\ufffd" in text:
-        # GB18030 could encode U+FFFD, but here it only marks lost bytes.
-        raise LossyTextError(text, text.index("\ufffd"), variant.name)
+        return None, text.index("\ufffd")
     errors = "surrogateescape" if variant.behaviour == "escape" else "strict"
-    inverse = _inverse_overrides(variant)
-    if not inverse:
+    inverse = _inverse_overrides(variant) if variant.overrides else {}
+    # Where encoding is per character, the stretches without an override or
+    # a failing character are encoded whole (one C call each, the same bytes
+    # as character by character): the refusal of text that is no image of
+    # this decoder at all -- most tries of the drop round -- costs one call
+    # instead of a Python step per character.
+    chunked = _per_character(variant.codec, text)
+    if not inverse and not chunked:
         try:
-            return text.encode(variant.codec, errors)
+            return text.encode(variant.codec, errors), -1
         except UnicodeEncodeError:
             pass
     out = bytearray()
     enc = codecs.getencoder(variant.codec)
-    for i, ch in enumerate(text):
+    i, n = 0, len(text)
+    while i < n:
+        known_bad = False
+        if chunked:
+            stop = n
+            if inverse:
+                m = _inverse_pattern(variant).search(text, i)
+                if m is not None:
+                    stop = m.start()
+            if stop > i:
+                try:
+                    out += text[i:stop].encode(variant.codec, errors)
+                    i = stop
+                    continue
+                except UnicodeEncodeError as exc:
+                    bad = i + exc.start
+                    try:
+                        out += text[i:bad].encode(variant.codec, errors)
+                        i = bad
+                        # (per character, the refusal stands for the character
+                        # alone: no need to ask again)
+                        known_bad = bad < stop
+                    except UnicodeEncodeError:
+                        pass        # (an odd position reported: go on character by character)
+        ch = text[i]
+        i += 1
         if ch in inverse:
             out += inverse[ch]
             continue
-        try:
-            out += enc(ch, errors)[0]
-            continue
-        except UnicodeEncodeError:
-            pass
+        if not known_bad:
+            try:
+                out += enc(ch, errors)[0]
+                continue
+            except UnicodeEncodeError:
+                pass
         if variant.pair_fallback:
             try:
                 out += ch.encode(variant.pair_fallback)
@@ -427,12 +509,31 @@ def reencode(text: str, spec: str | Variant) -> bytes:
         if variant.behaviour == "c1" and 0x80 <= ord(ch) < 0xA0:
             out.append(ord(ch))
             continue
-        if ch == variant.replacement and not variant.lossless:
-            raise LossyTextError(text, i, variant.name)
-        from .errors import UnrepresentableError
+        return None, i - 1
+    return bytes(out), -1
 
-        raise UnrepresentableError(text, i, variant.name)
-    return bytes(out)
+
+#: Codecs that encode each character on its own, statelessly: a string's
+#: bytes are its characters' bytes put together.  (Not Big5-HKSCS where a
+#: combining mark follows Ê/ê, which it encodes as one pair; nor the JIS X
+#: 0213 codecs, which combine too; nor UTF-16/32, whose encoder starts with
+#: a byte-order mark.)
+_PER_CHARACTER: Final[frozenset[str]] = frozenset(
+    {"gbk", "gb2312", "gb18030", "big5", "cp950", "shift_jis", "cp932", "euc_jp",
+     "euc_kr", "cp949", "johab", eudc.NAME})
+
+
+def _per_character(codec: str, text: str) -> bool:
+    """Do ``codec``'s bytes of ``text`` equal its characters' bytes put together?"""
+    if codec == "big5hkscs":
+        return "\u0304" not in text and "\u030c" not in text
+    return codec in _PER_CHARACTER
+
+
+@lru_cache(maxsize=None)
+def _inverse_pattern(variant: Variant) -> re.Pattern[str]:
+    """The characters :func:`_inverse_overrides` maps, as one class."""
+    return re.compile("[%s]" % re.escape("".join(_inverse_overrides(variant))))
 
 
 @lru_cache(maxsize=None)
