@@ -270,6 +270,13 @@ def test_quiet_exit_agrees_with_the_full_tests(monkeypatch):
     texts += [v for t in texts[:60] for v in variants(t, rng, per_plan=3)]
     texts += [random_text(rng) for _ in range(1000)]
     texts += ["뭐예요? 네", "这是什么?", "鐩?50G", "한국어 ????", "网站 ｶﾀｶﾅ", "表示 🎉"]
+    # each character _others stands for, beside another such and in CJK
+    # text that fails _quiet ('凜' starts CP932's prefilter)
+    _, _, names = fp._ftfy_check()
+    standing = sorted(set(fp._MARK_SET) | set(fp._LATIN_REST) | set(fp._KANA_LEAD_SET) | set(names))
+    loud = [f"凜堯中{c}{rng.choice(standing)}文字" for c in standing]
+    assert all(fp._quiet().search(t) is not None for t in loud)
+    texts += loud
     fast = [fp.signatures(t) for t in texts]
     quiet = sum(1 for t in texts if not t.isascii() and _PAIR.search(t) and fp._quiet().search(t) is None)
     # the texts that fail _quiet but skip the mark, Latin, ftfy and kana tests
@@ -438,6 +445,16 @@ def test_legacy_runs_match_a_loop_over_runs():
     rng = random.Random(5)
     alphabet = list("ab ,.=?\n") + list("中文的是了。，") + rng.sample(legacy, 40)
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(5000)]
+
+    def run() -> str:
+        """1-9 plain CJK characters, at most one of them a legacy one (so
+        that only the run's length decides)."""
+        chars = [rng.choice("中文的是了。，") for _ in range(rng.randint(1, 9))]
+        if rng.random() < 0.8:
+            chars[rng.randrange(len(chars))] = rng.choice(legacy)
+        return "".join(chars)
+    texts += [rng.choice(["", "x"]) + " ".join(run() for _ in range(rng.randint(1, 3))) + rng.choice(["", "="])
+              for _ in range(3000)]
     texts += _records()[:300]
     found = [fp._legacy(t, tables) for t in texts]
     assert found == [by_loop(t) for t in texts]
