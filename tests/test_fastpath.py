@@ -260,8 +260,9 @@ def test_cjk_punctuation_cannot_make_ftfy_bad():
 
 
 def test_quiet_exit_agrees_with_the_full_tests(monkeypatch):
-    """The one-scan exit for clean text (``_quiet``) gives what the full
-    tests give, on clean, garbled and random text."""
+    """The one-scan exit for clean text (``_quiet``), and the one scan that
+    skips four tests where it fails (``_others``), give what the full tests
+    give, on clean, garbled and random text."""
     import luanma.fastpath as fp
 
     rng = random.Random(11)
@@ -269,11 +270,24 @@ def test_quiet_exit_agrees_with_the_full_tests(monkeypatch):
     texts += [v for t in texts[:60] for v in variants(t, rng, per_plan=3)]
     texts += [random_text(rng) for _ in range(1000)]
     texts += ["뭐예요? 네", "这是什么?", "鐩?50G", "한국어 ????", "网站 ｶﾀｶﾅ", "表示 🎉"]
+    # each character _others stands for, beside another such and in CJK
+    # text that fails _quiet ('凜' starts CP932's prefilter)
+    _, _, names = fp._ftfy_check()
+    standing = sorted(set(fp._MARK_SET) | set(fp._LATIN_REST) | set(fp._KANA_LEAD_SET) | set(names))
+    loud = [f"凜堯中{c}{rng.choice(standing)}文字" for c in standing]
+    assert all(fp._quiet().search(t) is not None for t in loud)
+    texts += loud
     fast = [fp.signatures(t) for t in texts]
     quiet = sum(1 for t in texts if not t.isascii() and _PAIR.search(t) and fp._quiet().search(t) is None)
+    # the texts that fail _quiet but skip the mark, Latin, ftfy and kana tests
+    calm = sum(1 for t in texts if not t.isascii() and _PAIR.search(t) and fp._quiet().search(t) is not None
+               and fp._others().search(t) is None)
     monkeypatch.setattr(fp, "_quiet", lambda: None)
     assert [fp.signatures(t) for t in texts] == fast
+    monkeypatch.setattr(fp, "_others", lambda: None)
+    assert [fp.signatures(t) for t in texts] == fast
     assert quiet > 300          # the exit is taken, not only skipped
+    assert calm > 50            # and so is the narrower one
 
 
 def test_cp932_prefilter_covers_every_cut():
@@ -409,3 +423,39 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def test_legacy_runs_match_a_loop_over_runs():
+    """Signature 5's short-run test (two regex scans) finds what a loop over
+    the text's runs of non-ASCII characters finds, on random mixes of ASCII,
+    characters of either legacy pair and other CJK."""
+    import re
+
+    import luanma.fastpath as fp
+
+    tables = fp._tables()
+    legacy = sorted(set(tables.legacy_any.pattern[1:-1].replace("\\", "")))
+
+    def by_loop(text: str) -> bool:
+        if any(rx.search(text) is not None for rx in tables.legacy_close):
+            return True
+        return any(2 <= len(m.group()) <= 6 and tables.legacy_any.search(m.group()) is not None
+                   for m in re.finditer(r"[^\x00-\x7f]+", text))
+
+    rng = random.Random(5)
+    alphabet = list("ab ,.=?\n") + list("中文的是了。，") + rng.sample(legacy, 40)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(5000)]
+
+    def run() -> str:
+        """1-9 plain CJK characters, at most one of them a legacy one (so
+        that only the run's length decides)."""
+        chars = [rng.choice("中文的是了。，") for _ in range(rng.randint(1, 9))]
+        if rng.random() < 0.8:
+            chars[rng.randrange(len(chars))] = rng.choice(legacy)
+        return "".join(chars)
+    texts += [rng.choice(["", "x"]) + " ".join(run() for _ in range(rng.randint(1, 3))) + rng.choice(["", "="])
+              for _ in range(3000)]
+    texts += _records()[:300]
+    found = [fp._legacy(t, tables) for t in texts]
+    assert found == [by_loop(t) for t in texts]
+    assert 500 < sum(found) < len(texts) - 500      # both answers are exercised

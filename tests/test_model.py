@@ -266,6 +266,28 @@ def test_window_scores_and_term_bound_agree_with_score() -> None:
                 assert lm.score(t[i], prev or "\n") <= bound
 
 
+
+def test_window_scores_agree_with_score_on_odd_text() -> None:
+    """The same, bit for bit (the sign of a zero included), on the odd text
+    ``detect._promising`` scores -- corpus lines read as their GBK/Big5
+    counterparts, where most trigram contexts have no table -- and on random
+    mixes of ASCII, CJK and other characters."""
+    from luanma.detect import Hypothesis, _counterparts
+
+    lm = get_model()
+    rng = random.Random(17)
+    texts = []
+    for t in SIMPLIFIED + TRADITIONAL + JAPANESE:
+        for h in (Hypothesis("gbk", "big5"), Hypothesis("big5", "gbk")):
+            texts.append(t.translate(_counterparts(h.encoding, h.family)))
+    for _ in range(300):
+        texts.append("".join(chr(rng.choice([rng.randint(0x20, 0x7E), rng.randint(0x4E00, 0x9FFF),
+                                             rng.randint(0x80, 0xFFFF)])) for _ in range(rng.randint(1, 12))))
+    for t in texts:
+        want = [lm.score(t[i], t[max(0, i - 2):i] or "\n") for i in range(len(t))]
+        assert list(map(repr, lm.window_scores(t))) == list(map(repr, want)), t
+
+
 # ------------------------------------------------------------ word lexicon
 
 def _plain_word_logp(m: LanguageModel, lex: dict, text: str) -> float:

@@ -264,14 +264,13 @@ def _promising(text: str, hyp: "Hypothesis", lm: LanguageModel) -> bool:
     # each character given the two before it, in the text and in its
     # counterpart (both pairs of a legacy family score the same text: keep it)
     mine, theirs = _window_scores(lm, text), lm.window_scores(other)
-    best = run = 0.0
-    for i, (a, b) in enumerate(zip(text, other)):
+    run = 0.0
+    for a, b, m, t in zip(text, other, mine, theirs):
         if a == b and a.isascii():
             run = 0.0
             continue
-        run = max(0.0, run + theirs[i] - mine[i])
-        best = max(best, run)
-        if best >= LEGACY_PROMISE:
+        run = max(0.0, run + t - m)
+        if run >= LEGACY_PROMISE:   # (the first stretch to reach it: the best so far)
             return True
     return False
 

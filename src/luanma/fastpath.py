@@ -53,7 +53,10 @@ Latin-looking character, one ftfy's pattern names, 銆銇..., a GBK/Big5
 counterpart, the first character of a code page's prefilter for 4), so
 clean text with none of them -- most clean CJK text -- is answered by one
 class scan (``_quiet``), plus CP949's prefilter where there is hangul and
-the '?' test where there is a '?'.  The answers are the same as the full
+the '?' test where there is a '?'.  Text that fails that scan mostly
+holds a character of a CJK code page's prefilter or of signature 5, and
+no mark, Latin, ftfy or kana-lead one: a second class scan (``_others``)
+then skips those four tests.  The answers are the same as the full
 tests' (``tests/test_fastpath.py`` compares them).
 
 The tables behind 4 and 5 are data (``data/gates.json``, built by
@@ -212,7 +215,11 @@ def _tables() -> "_Tables":
     # short run of non-ASCII characters between ASCII ones (a field value)
     one = tuple(re.compile("[%s]" % re.escape(chars)) for chars in raw["legacy_pairs"].values())
     close = tuple(re.compile(f"{rx.pattern}[^\x00-\x7f]?{rx.pattern}") for rx in one)
-    legacy_any = re.compile("[%s]" % re.escape("".join(sorted(set("".join(raw["legacy_pairs"].values()))))))
+    legacy_class = "[%s]" % re.escape("".join(sorted(set("".join(raw["legacy_pairs"].values())))))
+    legacy_any = re.compile(legacy_class)
+    # a run of 2-6 non-ASCII characters (the lookahead: and no more) that
+    # holds one of them, from where the match starts
+    run = r"(?=[^\x00-\x7f]{2,6}(?![^\x00-\x7f]))[^\x00-\x7f]{0,5}?" + legacy_class
     cls = re.escape(raw["decoded"]) + "\U0001f000-\U0001faff"      # + emoji
     decoded = re.compile("[%s]{2}" % cls)
     # per code page, alternatives: a sequence of character sets each
@@ -222,16 +229,18 @@ def _tables() -> "_Tables":
     # counts where hangul is (see _utf8_behind)
     firsts = "".join(alt[0] for codec, alts in raw["utf8_prefilter"].items() if codec != "cp949"
                      for alt in alts)
-    return _Tables(decoded, one, close, legacy_any, frozenset(raw["frequent"]),
+    return _Tables(decoded, close, legacy_any, re.compile(run), re.compile(r"[\x00-\x7f]" + run),
+                   frozenset(raw["frequent"]),
                    {c: re.compile(p) for c, p in prefilter.items()},
                    frozenset(firsts) | frozenset("".join(raw["legacy_pairs"].values())))
 
 
 class _Tables(NamedTuple):
     decoded: re.Pattern[str]                 # two adjacent frequent characters
-    legacy_one: tuple[re.Pattern[str], ...]  # signature 5's characters, per legacy pair
     legacy_close: tuple[re.Pattern[str], ...]
     legacy_any: re.Pattern[str]              # any character signature 5 counts
+    legacy_run: re.Pattern[str]              # (match) a short run at the start holding one
+    legacy_run_after: re.Pattern[str]        # (search) an ASCII character, then such a run
     frequent: frozenset[str]
     prefilter: dict[str, re.Pattern[str]]    # per CJK codec, before encoding
     #: characters one of which signature 4 (but for CP949) or 5 needs
@@ -256,14 +265,15 @@ _KANA_LEAD_SET = "".join(sorted({bytes([0xE3, b]).decode(c) for c in ("gbk", "cp
 _KANA_LEADS = re.compile("[%s]" % _KANA_LEAD_SET)
 
 
-def _utf8_behind(text: str, tables: "_Tables") -> bool:
+def _utf8_behind(text: str, tables: "_Tables", kana: bool = True) -> bool:
     """Signature 4: under some CJK code page, ``text``'s bytes read as UTF-8
-    give two adjacent frequent characters (or a garbled kana).
+    give two adjacent frequent characters (or a garbled kana; ``kana=False``
+    where the caller knows there is none).
 
     >>> _utf8_behind("鍥炬爣", _tables()), _utf8_behind("图标", _tables())
     (True, False)
     """
-    if _KANA_LEADS.search(text) is not None:
+    if kana and _KANA_LEADS.search(text) is not None:
         return True
     for codec in _CJK_CODECS:
         if codec == "cp949" and _HANGUL.search(text) is None:
@@ -284,18 +294,18 @@ def _utf8_behind(text: str, tables: "_Tables") -> bool:
 
 
 def _legacy(text: str, tables: "_Tables") -> bool:
-    """Signature 5 (see ``_tables``)."""
+    """Signature 5 (see ``_tables``): two of a pair's characters close
+    together, or a short run (2-6) of non-ASCII characters between ASCII
+    ones (or the ends) that holds one of either pair's.
+
+    >>> _legacy("Blue=懦伎", _tables()), _legacy("这是正常的中文。", _tables())
+    (True, False)
+    """
     if any(rx.search(text) is not None for rx in tables.legacy_close):
         return True
-    for m in _NON_ASCII_RUN.finditer(text):
-        if m.end() - m.start() <= 6 and m.end() - m.start() >= 2:
-            run = m.group()
-            if any(rx.search(run) is not None for rx in tables.legacy_one):
-                return True
-    return False
-
-
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+    # (two regex scans instead of a Python loop over every run: the run
+    # that starts the text, and those that start after an ASCII character)
+    return tables.legacy_run.match(text) is not None or tables.legacy_run_after.search(text) is not None
 
 
 @lru_cache(maxsize=None)
@@ -315,6 +325,21 @@ def _quiet() -> re.Pattern[str] | None:
     # words, and it only counts beside a rare character)
     chars = set(_MARK_SET.replace("?", "")) | set(_LATIN_REST) | set(_KANA_LEAD_SET) | set(names) \
         | _tables().suspects
+    return re.compile("[%s]" % re.escape("".join(sorted(chars))))
+
+
+@lru_cache(maxsize=None)
+def _others() -> re.Pattern[str] | None:
+    """One class of the characters the tests of signatures 1 (but for '?'),
+    3, ftfy's and the garbled-kana part of 4 start from (None where ftfy's
+    pattern is not the one analysed).  Text that fails ``_quiet`` mostly
+    does so on a CJK code page's characters, for 4 or 5; without any of
+    these, one scan stands for those four tests' own.
+    """
+    _, ftfy_chars, names = _ftfy_check()
+    if ftfy_chars is None:
+        return None
+    chars = set(_MARK_SET.replace("?", "")) | set(_LATIN_REST) | set(_KANA_LEAD_SET) | set(names)
     return re.compile("[%s]" % re.escape("".join(sorted(chars))))
 
 
@@ -365,7 +390,11 @@ def signatures(text: str) -> frozenset[str]:
                                                       (SHIFTED, _SHIFTED.search(text) is not None))
                              if shows)
     found = set()
-    if _MARK_CHARS.search(text) is not None:
+    others = _others() if paired else None
+    # (no mark, Latin, ftfy or kana-lead character: of those tests only the
+    # '?' part of 1 can fire)
+    calm = others is not None and others.search(text) is None
+    if ("?" in text) if calm else _MARK_CHARS.search(text) is not None:
         if _DAMAGE.search(text) is not None or _qmarks(text, tables):
             found.add(MARKS)
         if _SHIFTED.search(text) is not None:
@@ -378,11 +407,11 @@ def signatures(text: str) -> frozenset[str]:
         if _LONE_QMARK.search(text) is not None:
             found.add(MARKS)
         return frozenset(found)
-    if _LATIN_ANY.search(text) is not None and _LATIN_PAIR.search(text) is not None:
+    if not calm and _LATIN_ANY.search(text) is not None and _LATIN_PAIR.search(text) is not None:
         found.add(LATIN)
-    if _ftfy_flags(text):
+    if not calm and _ftfy_flags(text):
         found.add(FTFY)
-    if _utf8_behind(text, tables):
+    if _utf8_behind(text, tables, kana=not calm):
         found.add(UTF8)
     if tables.legacy_any.search(text) is not None and _legacy(text, tables):
         found.add(LEGACY)

@@ -602,14 +602,20 @@ class LanguageModel:
         bi_get, tri_get = self._bi.get, self._tri.get
         bi_keys, tri_keys = self._bi_keys, self._tri_keys
         out: list[float] = []
+        append = out.append
         o1 = ord(_START)
         k1 = o1                     # one character of context: its code alone
+        first = True
         for c in text:
             o = ord(c)
             t = tri_get(k1)
-            if t is None:
-                t = expand("tri", k1) if k1 in tri_keys else _EMPTY
-            v = t.get(c)
+            if t is None and k1 in tri_keys:
+                t = expand("tri", k1)
+            # (the same sums as score(); a context without a trigram table,
+            # the usual case in the odd text _promising scores, backs off
+            # by 0.0, which only turns a -0.0 into 0.0, as the 0.0 + below
+            # does anyway)
+            v = None if t is None else t.get(c)
             if v is None:
                 d = bi_get(o1)
                 if d is None:
@@ -618,11 +624,15 @@ class LanguageModel:
                 if v is None:
                     u = uni.get(o)
                     v = d[_BOW] + (floor(o) if u is None else u)
-                v += t[_BOW]
-            out.append(0.0 + v)
+                if t is not None:
+                    v += t[_BOW]
+            append(0.0 + v)
             # score() sees only the window: the second character's context
             # is the first one alone, not the start of a line before it
-            k1 = o if len(out) == 1 else o1 << 21 | o
+            if first:
+                k1, first = o, False
+            else:
+                k1 = o1 << 21 | o
             o1 = o
         return out
 
