@@ -707,15 +707,13 @@ def _first_pass_only(text: str, kinds: frozenset[str],
     The case: ``kinds`` (the signatures of ``text``) hold neither a cut
     stream's nor ftfy's nor Latin mojibake's (:func:`_diagnose_once` then
     runs only the drop round and the search); the drop round finds
-    nothing; and the search's first round applies nothing (the text
-    stays as it is) or spans none of which is rebuilt from lost bytes (no
-    U+FFFD of ours) and whose output shows no signature -- so the search's
-    next round and the next pass try nothing, and the output is the
-    answer (clean() changes nothing without strip_pinyin or script).
-    Each test is the one the full path makes, on the same values;
-    ``tests/test_repair.py`` compares the two on garbled corpus lines.
-    Where the case fails after the search, diagnose() does that work
-    again: rare (a second layer, a guess) and no worse than twice.
+    nothing; and the search (the very :func:`_search` of the full path)
+    makes one round or none, rebuilding nothing from lost bytes, and
+    leaves text that shows no signature -- so the next pass tries nothing
+    and the output is the answer (clean() changes nothing without
+    strip_pinyin or script).  ``tests/test_repair.py`` compares the two on
+    garbled corpus lines.  Where the case fails after the search,
+    diagnose() does that work again: rare (a second layer, a guess).
 
     >>> _first_pass_only("Sego 鍥炬爣", signatures("Sego 鍥炬爣"))
     'Sego 图标'
@@ -724,16 +722,10 @@ def _first_pass_only(text: str, kinds: frozenset[str],
         return None
     if UTF8 in kinds and find_dropped(text):
         return None
-    # the search's first round (``min_confidence``: diagnose()'s default,
-    # bound as that one is)
-    keep = [s for s in find_spans(text, work=Work.for_text(text), kinds=kinds)
-            if s.gain_odds >= min_confidence]
-    if not keep:
-        # nothing applied: the text stays, the very object (the rest is notes)
-        return text
-    if any(s.reconstructed for s in keep):
+    rounds, _, _ = _search(text, min_confidence, kinds=kinds)
+    if not rounds:
+        return text     # nothing applied: the very object (the rest is notes)
+    if len(rounds) > 1 or any(f.reconstructed or f.lost for f in rounds[0]):
         return None
-    out = _apply_fixes(text, tuple(_fix(s) for s in keep))
-    if out == text or _kinds(out):
-        return None
-    return out
+    out = _apply_fixes(text, rounds[0])
+    return None if _kinds(out) else out
