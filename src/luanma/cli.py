@@ -35,7 +35,7 @@ from types import FrameType
 from typing import IO
 
 from . import __version__
-from .batch import resolve_jobs, stop_pool, worker_pool
+from .batch import prepare_to_fork, resolve_jobs, stop_pool, worker_pool
 from .records import Mode, records
 from .residue import script_config
 from .sinks import AtomicFile, Progress, UnifiedDiff
@@ -306,7 +306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # this process is one of the ``jobs``: a worker process fewer is one
     # copy fewer of the model and its caches (--jobs 2 on the 2 MB ETL file:
     # tree peak RSS 200 -> 179 MB, the same output)
-    pool = worker_pool(jobs - 1) if jobs > 1 else None
+    pool = None
+    if jobs > 1:
+        # workers fork from here at the first task: what this process loads
+        # first, they share instead of copying
+        prepare_to_fork()
+        pool = worker_pool(jobs - 1)
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, _on_signal)

@@ -316,7 +316,7 @@ def _sequences(codec: str, ch: str) -> tuple[bytes, ...]:
     return ()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def char_bytes(ch: str, variant: Variant) -> tuple[bytes, ...]:
     """All byte sequences that ``variant`` decodes to the character ``ch``.
 

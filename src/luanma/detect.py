@@ -466,7 +466,11 @@ class _Graph:
 #: Each character seen costs an entry per family tried (38 tables once
 #: narrowed by kind of loss mark): 40,512 entries, 5.3 MB, after the
 #: per-kind samples of etl.py's 2 MB file (~2,800 distinct characters).
-OPTIONS_LIMIT = 65536
+#: At 65,536 the tables alone grew to ~10 MB of each process; at 16,384
+#: (with _known_options and char_bytes capped too) one process over
+#: etl.py's 20 MB file peaked at 111 MB RSS instead of 122, in 429.5
+#: CPU seconds instead of 437.3: refilling costs less than it saves.
+OPTIONS_LIMIT = 16384
 
 #: (family, at_end) -> {code point: options}: the memo of _reencode_options.
 #: Plain dicts keyed by code point, not an lru_cache keyed by (ch, family,
@@ -935,7 +939,7 @@ def _mended(text: str, k: int, family: Family) -> bool:
                for chosen in itertools.product(*options))
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=8192)
 def _known_options(ch: str, family: Family) -> tuple[SlotPath, ...]:
     """The options of ``ch`` (:func:`_reencode_options`) that are all bytes."""
     return tuple(o for o in _reencode_options(ch, family) or () if all(isinstance(x, int) for x in o))
