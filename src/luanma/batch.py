@@ -126,9 +126,12 @@ def prepare_to_fork() -> None:
     of the cyclic collector's reach (``gc.freeze``), so that workers forked
     from here share those pages instead of each holding a copy.
 
-    Costs about half a second, once; only worth it before starting workers.
-    Repairs do not change: everything built here is what a first repair
-    would build anyway.
+    Costs one to two seconds of CPU, once; only worth it before starting
+    workers on a large input.  Repairs do not change: everything built here
+    is what a first repair would build anyway.  ``gc.freeze`` exempts every
+    object that exists now from collection, the caller's too, so this is
+    for a process luanma owns (the ``luanma`` command); :func:`repair_many`
+    does not call it.
 
     >>> prepare_to_fork()
     """
