@@ -971,7 +971,10 @@ def _index(encoding: str) -> CandidateIndex:
     # a lost byte is often ASCII (the swallowed space or newline after a cut
     # character), whatever the model saw in training
     extra = [chr(c) for lo, hi in _SYMBOL_BLOCKS for c in range(lo, hi)]
-    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab) + extra)
+    # (the search weighs at most MAX_CANDIDATES characters for one pattern,
+    # and _reconstructions as many: the index keeps no more)
+    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab) + extra,
+                          limit=MAX_CANDIDATES)
 
 
 #: Symbol blocks a lost byte may belong to although the model never saw them
