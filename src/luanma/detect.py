@@ -303,6 +303,9 @@ STARVED_CANDIDATES = 8
 STARVED_BUDGET = 1.0
 #: Scores a search keeps memoised before it starts the memo over.
 MEMO_LIMIT = 20_000
+#: Candidate scores a search keeps in rows (see search) before it starts
+#: them over (~8 bytes a score, plus the lists).
+ROW_LIMIT = 200_000
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
@@ -992,6 +995,30 @@ def _candidate_index(encoding: str) -> CandidateIndex:
         return _index(encoding)
 
 
+#: model -> its term bound; a plain memo (one or two models live in a
+#: process), started over past 8 (keyed by the model itself, which it keeps
+#: alive, so that no other object can come to share its key)
+_BOUNDS: dict[object, float] = {}
+
+
+def _term_bound(lm: object) -> float:
+    """The most one character's score can add under ``lm``: the base
+    model's :meth:`LanguageModel.term_bound`, and no bound (inf) under any
+    other model.
+
+    >>> _term_bound(get_model()) == get_model().term_bound(), _term_bound(get_model().adapt("中文"))
+    (True, inf)
+    """
+    if not isinstance(lm, LanguageModel):
+        return math.inf
+    v = _BOUNDS.get(lm)
+    if v is None:
+        if len(_BOUNDS) >= 8:
+            _BOUNDS.clear()
+        v = _BOUNDS[lm] = lm.term_bound()
+    return v
+
+
 # back-pointer: (mode, node or character index, emitted text, guess pattern,
 # the back-pointer it extends, whether the character took a fold reading)
 _Back = tuple
@@ -1057,6 +1084,30 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                 memo.clear()
             v = memo[(prev, ch)] = raw_logp(prev, ch)
         return v
+
+    # (pattern, count) -> the candidates' characters and guess priors; and
+    # (state's character, pattern, count) -> the candidates' scores after it.
+    # Plain caches, started over at MEMO_LIMIT entries (rows: ROW_LIMIT
+    # scores): a pattern recurs at every loss mark of the same shape.
+    cand_memo: dict[tuple, tuple[list[str], list[float] | None]] = {}
+    rows_memo: dict[tuple, list[float]] = {}
+    held = 0
+    follow = getattr(lm, "follow_scores", None)
+
+    def row(last: str, key: tuple, chars: list[str]) -> list[float]:
+        nonlocal held
+        rk = (last, key)
+        r = rows_memo.get(rk)
+        if r is None:
+            if held >= ROW_LIMIT:
+                rows_memo.clear()
+                held = 0
+            r = rows_memo[rk] = (follow(last, chars) if follow is not None
+                                 else [raw_logp(last, c) for c in chars])
+            held += len(r)
+        return r
+
+    bound = _term_bound(lm)
     # states[node] -> {last_char: (score, back)}; clean states live on junctions.
     # A back-pointer holds the back-pointer it extends (a linked path), so a
     # table is dropped as soon as its node is done and the paths nothing
@@ -1102,9 +1153,20 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             if k < n:
                 ch = text[k]
                 if cl:
-                    best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
-                    last, (sc, b) = best
-                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b, False))  # type: ignore[arg-type]
+                    # the first state of the best score, as max() would pick
+                    # it; a state whose score plus the most any character
+                    # can add is below the best so far cannot be it (cl holds
+                    # every candidate that reached the junction: hundreds)
+                    top = -math.inf
+                    win: tuple[float, _Back] | None = None
+                    for last, st in cl.items():
+                        if st[0] + bound < top:
+                            continue
+                        v = st[0] + logp(last, ch)
+                        if v > top or win is None:
+                            top, win = v, st
+                    assert win is not None
+                    push(clean[k + 1], ch, top, ("C", k, ch, False, win[1], False))  # type: ignore[arg-type]
                 clean[k] = None          # (nothing reads a junction's table again)
         rep[node] = None
         if not states or not g.nxt[node]:
@@ -1152,11 +1214,38 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                         fold_left -= len(cands) * len(fro)
                     else:
                         budget -= len(cands) * len(fro)
-                    for ch, _data in cands:
-                        cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
-                        for last, (sc, b) in fro.items():
-                            push(target, ch, sc + logp(last, ch) - cost,
-                                 ("R", node, ch, pattern if guess else None, b, read))
+                    # Each candidate is pushed once, from the first state
+                    # that gives it the best score: what pushing it from
+                    # every state in turn leaves in ``target``.  Scores come
+                    # as whole rows per (state, candidate list), from the
+                    # memo when the same list follows the same character.
+                    key = (pattern, len(cands))
+                    info = cand_memo.get(key)
+                    if info is None:
+                        if len(cand_memo) >= MEMO_LIMIT:
+                            cand_memo.clear()
+                        chars = [c for c, _ in cands]
+                        info = cand_memo[key] = (
+                            chars, [_guess_prior(c, priors) for c in chars] if guess else None)
+                    chars, gps = info
+                    costs = [pen - p for p in gps] if gps is not None else [pen - 0.0] * len(chars)
+                    gpat = pattern if guess else None
+                    rows = [row(last, key, chars) for last in fro]
+                    sbs = list(fro.values())
+                    if len(sbs) == 1:
+                        sc, b = sbs[0]
+                        for ch, r, c in zip(chars, rows[0], costs):
+                            v = sc + r - c
+                            old = target.get(ch)
+                            if old is None or v > old[0]:
+                                target[ch] = (v, ("R", node, ch, gpat, b, read))
+                    else:
+                        cols = [[sc + r - c for r, c in zip(rw, costs)] for (sc, _b), rw in zip(sbs, rows)]
+                        for ch, vals in zip(chars, zip(*cols)):
+                            v = max(vals)
+                            old = target.get(ch)
+                            if old is None or v > old[0]:
+                                target[ch] = (v, ("R", node, ch, gpat, sbs[vals.index(v)][1], read))
     if work is not None:
         work.left -= start - budget + fold_start - fold_left
     return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
