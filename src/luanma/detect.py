@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -1108,6 +1108,7 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         return r
 
     bound = _term_bound(lm)
+    precede = getattr(lm, "precede_scores", None)
     # states[node] -> {last_char: (score, back)}; clean states live on junctions.
     # A back-pointer holds the back-pointer it extends (a linked path), so a
     # table is dropped as soon as its node is done and the paths nothing
@@ -1153,20 +1154,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             if k < n:
                 ch = text[k]
                 if cl:
-                    # the first state of the best score, as max() would pick
-                    # it; a state whose score plus the most any character
-                    # can add is below the best so far cannot be it (cl holds
-                    # every candidate that reached the junction: hundreds)
-                    top = -math.inf
-                    win: tuple[float, _Back] | None = None
-                    for last, st in cl.items():
-                        if st[0] + bound < top:
-                            continue
-                        v = st[0] + logp(last, ch)
-                        if v > top or win is None:
-                            top, win = v, st
-                    assert win is not None
-                    push(clean[k + 1], ch, top, ("C", k, ch, False, win[1], False))  # type: ignore[arg-type]
+                    top, win = _best_before(cl, ch, logp, precede, bound)
+                    push(clean[k + 1], ch, top, ("C", k, ch, False, win, False))  # type: ignore[arg-type]
                 clean[k] = None          # (nothing reads a junction's table again)
         rep[node] = None
         if not states or not g.nxt[node]:
@@ -1174,11 +1163,10 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         wide = node in g.wide
         if len(states) > (DROP_BEAM if wide else BEAM):
             # prune for expansion only: back-pointers may still name the rest
-            states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:DROP_BEAM if wide else BEAM])
+            states = _best_states(states, DROP_BEAM if wide else BEAM)
         # (the wider beam inside a dropped character is for the known bytes
         # after it; a guess from there weighs the usual few states)
-        narrow = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:BEAM]) \
-            if wide and len(states) > BEAM else states
+        narrow = _best_states(states, BEAM) if wide and len(states) > BEAM else states
         firsts = g.nxt[node] if is_j else (node,)
         for first in firsts:
             for length in char_lengths(enc, g.slot[first]):  # type: ignore[arg-type]
@@ -1249,6 +1237,59 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     if work is not None:
         work.left -= start - budget + fold_start - fold_left
     return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
+
+
+def _best_before(cl: dict[str, tuple[float, _Back]], ch: str, logp: Callable[[str, str], float],
+                 precede: Callable[[Sequence[str], str], list[float]] | None,
+                 bound: float) -> tuple[float, _Back]:
+    """(score, back-pointer) of the state of ``cl`` that ``ch`` best follows:
+    the first of the best ``score + logp(last, ch)``, as ``max()`` picks it.
+
+    ``cl`` holds every candidate that reached a junction (hundreds after a
+    guess).  The state of the best score alone sets a floor for the best
+    total; a state whose score plus ``bound`` (the most one character's
+    score can add) is below that floor cannot win and is not scored.
+
+    >>> lp = lambda prev, c: {"a": -1.0, "b": -3.0}[prev]
+    >>> _best_before({"b": (0.0, "B"), "a": (-1.5, "A")}, "x", lp, None, 1.0)
+    (-2.5, 'A')
+    """
+    items = list(cl.items())
+    if len(items) == 1:
+        last, (sc, b) = items[0]
+        return sc + logp(last, ch), b
+    scores = [st[0] for _, st in items]
+    i = scores.index(max(scores))
+    floor = scores[i] + logp(items[i][0], ch)
+    keep = [j for j, sc in enumerate(scores) if not sc + bound < floor]
+    lasts = [items[j][0] for j in keep]
+    vals = precede(lasts, ch) if precede is not None else [logp(last, ch) for last in lasts]
+    top, win = -math.inf, -1
+    for j, v in zip(keep, vals):
+        v = scores[j] + v
+        if v > top or win < 0:
+            top, win = v, j
+    return top, items[win][1][1]
+
+
+def _best_states(states: dict[str, tuple[float, _Back]], k: int) -> dict[str, tuple[float, _Back]]:
+    """The ``k`` best states, best first, ties in ``states``' order: what
+    ``dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:k])`` gives,
+    without a key call for each of the hundreds of states a guess leaves.
+
+    >>> _best_states({"a": (1.0, None), "b": (3.0, None), "c": (1.0, None), "d": (0.0, None)}, 2)
+    {'b': (3.0, None), 'a': (1.0, None)}
+    """
+    scores = [v[0] for v in states.values()]
+    if len(scores) <= k:
+        return dict(sorted(states.items(), key=lambda kv: -kv[1][0]))
+    cut = sorted(scores)[-k]
+    # every state at or above the k-th best score, in the dict's order: the
+    # ones above come first in the full sort, then the ties at the cut in
+    # this order (a stable sort), so the first k are the same
+    sel = [kv for kv in states.items() if kv[1][0] >= cut]
+    sel.sort(key=lambda kv: -kv[1][0])
+    return dict(sel[:k])
 
 
 def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[SpanRepair]:

@@ -629,6 +629,51 @@ class LanguageModel:
             append(0.0 + v)
         return out
 
+    def precede_scores(self, prevs: Sequence[str], c: str) -> list[float]:
+        """``[score(c, p) for p in prevs]`` in one call: the repair search
+        weighs one next character after each of hundreds of states.  The
+        very floats :meth:`score` gives.
+
+        >>> lm = get_model()
+        >>> ps = ["中", "中国", "鐢", "a", "", "\\ue000"]
+        >>> lm.precede_scores(ps, "国") == [lm.score("国", p) for p in ps]
+        True
+        """
+        o = ord(c)
+        uni = self._uni.get(o)
+        if uni is None:
+            uni = self._floor(o)
+        expand = self._expand
+        bi_get, tri_get = self._bi.get, self._tri.get
+        bi_keys, tri_keys = self._bi_keys, self._tri_keys
+        out: list[float] = []
+        append = out.append
+        # (_run's steps for one character after each context, in the same
+        # order: the same sums, down to _run's 0.0 + v)
+        for prev in prevs:
+            if not prev:
+                prev = _START
+            o1 = ord(prev[-1])
+            k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
+            t = tri_get(k1)
+            if t is None and k1 in tri_keys:
+                t = expand("tri", k1)
+            if t is not None:
+                v = t.get(c)
+                if v is not None:
+                    append(0.0 + v)
+                    continue
+            d = bi_get(o1)
+            if d is None:
+                d = expand("bi", o1) if o1 in bi_keys else _EMPTY
+            v = d.get(c)
+            if v is None:
+                v = d[_BOW] + uni
+            if t is not None:
+                v += t[_BOW]
+            append(0.0 + v)
+        return out
+
     def term_bound(self) -> float:
         """An upper bound on what :meth:`score` adds for any one character,
         whatever the character and its context -- for pruning a candidate
