@@ -1130,6 +1130,9 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     # Fold readings spend a budget of their own, as large, so that they
     # never starve the plain reading's guesses (they count in ``work``).
     fold_left = fold_start = max(start, 0)
+    slot_at, guess_at, owner_at = g.slot.__getitem__, g.guess.__getitem__, g.owner.__getitem__
+    anchored_at = g.anchored.__getitem__
+    has_reading = bool(g.reading)
     for node in range(len(g.slot)):
         # Past the budget (many unknown bytes), a guess weighs only the few
         # most frequent characters that fit: the search stays linear in the
@@ -1171,13 +1174,16 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         for first in firsts:
             for length in char_lengths(enc, g.slot[first]):  # type: ignore[arg-type]
                 for path, after in _char_paths(g, first, length):
-                    pattern = tuple(g.slot[i] for i in path)
-                    guess = any(g.guess[i] for i in path)
-                    read = bool(g.reading) and any(i in g.reading for i in path)   # a fold reading
+                    # (map over the graph's lists: these run for every path
+                    # of every node, and a generator per test cost more than
+                    # the tests)
+                    pattern = tuple(map(slot_at, path))
+                    guess = any(map(guess_at, path))
+                    read = has_reading and not g.reading.isdisjoint(path)   # a fold reading
                     if guess and not (fold_left > 0 if read else cap):
                         continue
-                    if guess and all(g.guess[i] for i in path) and \
-                            not any(g.anchored[g.owner[i]] for i in path):
+                    if guess and all(map(guess_at, path)) and \
+                            not any(anchored_at(owner_at(i)) for i in path):
                         # every byte unknown and no known byte beside it
                         # (a run of marks): any character would be invention
                         continue
