@@ -303,9 +303,10 @@ STARVED_CANDIDATES = 8
 STARVED_BUDGET = 1.0
 #: Scores a search keeps memoised before it starts the memo over.
 MEMO_LIMIT = 20_000
-#: Candidate scores a search keeps in rows (see search) before it starts
-#: them over (~8 bytes a score, plus the lists).
-ROW_LIMIT = 200_000
+#: Items (candidate characters, priors and scores) a search keeps in its
+#: candidate lists and score rows (see search) before it starts them over:
+#: ~40 bytes an item, ~2.4 MB at most, as the 20,000 scores memoised before.
+ROW_LIMIT = 60_000
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
@@ -1087,8 +1088,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
 
     # (pattern, count) -> the candidates' characters and guess priors; and
     # (state's character, pattern, count) -> the candidates' scores after it.
-    # Plain caches, started over at MEMO_LIMIT entries (rows: ROW_LIMIT
-    # scores): a pattern recurs at every loss mark of the same shape.
+    # Plain caches, both started over once they hold ROW_LIMIT items: a
+    # pattern recurs at every loss mark of the same shape.
     cand_memo: dict[tuple, tuple[list[str], list[float] | None]] = {}
     rows_memo: dict[tuple, list[float]] = {}
     held = 0
@@ -1099,9 +1100,6 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         rk = (last, key)
         r = rows_memo.get(rk)
         if r is None:
-            if held >= ROW_LIMIT:
-                rows_memo.clear()
-                held = 0
             r = rows_memo[rk] = (follow(last, chars) if follow is not None
                                  else [raw_logp(last, c) for c in chars])
             held += len(r)
@@ -1216,9 +1214,12 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                     key = (pattern, len(cands))
                     info = cand_memo.get(key)
                     if info is None:
-                        if len(cand_memo) >= MEMO_LIMIT:
+                        if held >= ROW_LIMIT:
                             cand_memo.clear()
+                            rows_memo.clear()
+                            held = 0
                         chars = [c for c, _ in cands]
+                        held += 2 * len(chars)
                         info = cand_memo[key] = (
                             chars, [_guess_prior(c, priors) for c in chars] if guess else None)
                     chars, gps = info
