@@ -1061,13 +1061,58 @@ RERANK_WORK_PER_CHAR = 1000
 RERANK_WORK_BASE = 20000
 
 
+#: Searches remembered (see search): (text, hypothesis, folds, penalty,
+#: model, with a Work or not) -> (spans, budget spent, re-rank budget
+#: spent).  A plain memo, started over at this many entries (each holds
+#: one window's text and its few spans).
+SEARCH_MEMO_LIMIT = 256
+_SEARCHED: dict[tuple, tuple[tuple[SpanRepair, ...], float, float]] = {}
+
+
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
            span_penalty: float = SEARCH_PENALTY, work: Work | None = None,
            folds: bool = True) -> list[SpanRepair]:
     """Best repair of ``text`` under one hypothesis; spans not yet verified.
     ``folds``: also read the text back through folds where it asks for it
-    (:func:`_fold_readings`)."""
+    (:func:`_fold_readings`).
+
+    A repair searches the same window under the same hypothesis again (a
+    second pass after a round of fixes, say); where neither budget can bind
+    the search is a pure function of its arguments and the remembered
+    spans are returned, its costs charged to ``work`` as if it had run:
+    the search's own budget was whole both times (``work.left`` at least a
+    full search's), and re-ranking never ran out the first time and cannot
+    the second (``work.rerank`` above what it spent).
+    """
     lm = lm or get_model()
+    full = WORK_PER_CHAR * max(len(text), 1) + WORK_BASE
+    # (the budgets are whole numbers as Work.for_text makes them: charging a
+    # remembered cost is then exact)
+    whole = work is None or (type(work.left) is int and type(work.rerank) is int
+                             and work.left >= full)
+    key = (text, hyp, folds, span_penalty, lm, work is None)
+    if whole:
+        hit = _SEARCHED.get(key)
+        if hit is not None and (work is None or work.rerank > hit[2]):
+            if work is not None:
+                work.left -= hit[1]
+                work.rerank -= hit[2]
+            return list(hit[0])
+    left0, rerank0 = (work.left, work.rerank) if work is not None else (0.0, 0.0)
+    spans = _search(text, hyp, lm, span_penalty, work, folds)
+    if whole and (work is None or work.rerank > 0):
+        # (re-ranking never ran out: the budget only falls, and it is above
+        # 0 at the end)
+        if len(_SEARCHED) >= SEARCH_MEMO_LIMIT:
+            _SEARCHED.clear()
+        _SEARCHED[key] = (tuple(spans), (left0 - work.left) if work is not None else 0.0,
+                          (rerank0 - work.rerank) if work is not None else 0.0)
+    return spans
+
+
+def _search(text: str, hyp: Hypothesis, lm: LanguageModel, span_penalty: float,
+            work: Work | None, folds: bool) -> list[SpanRepair]:
+    """:func:`search` run."""
     family = _family(hyp)
     g = _build_graph(text, family, _fold_readings(text, hyp, family) if folds else None)
     idx = _candidate_index(hyp.encoding)
