@@ -477,13 +477,22 @@ class CandidateIndex:
     """Characters of a vocabulary indexed by their bytes in one encoding.
 
     Built once per (encoding, vocabulary) and read-only afterwards.  The
-    encodings of each length are laid end to end in one ``bytes`` blob, in
-    vocabulary order, so that matching a slot pattern is one regular
-    expression scan in C rather than a Python loop over every character.
+    encodings of each length are kept as columns: column j holds byte j of
+    every character of that length, in vocabulary order, so that matching a
+    slot pattern is a few whole-column operations in C (a translation per
+    slot, an AND) rather than a Python loop over every character.
+
+    ``limit``: keep only the first (most frequent) ``limit`` characters that
+    fit a pattern, for a caller that never weighs more (a pattern with two
+    free bytes fits thousands).
+
+    >>> CandidateIndex("utf-8", ["中", "丮", "一"], limit=1).match((0xE4, 0xB8, frozenset(range(0xAD, 0xAF))))
+    (('中', b'\\xe4\\xb8\\xad'),)
     """
 
-    def __init__(self, encoding: str, vocabulary: Iterable[str]) -> None:
+    def __init__(self, encoding: str, vocabulary: Iterable[str], limit: int | None = None) -> None:
         self.encoding = encoding
+        self.limit = limit
         blobs: dict[int, list[bytes]] = {}
         chars: dict[int, list[str]] = {}
         for ch in vocabulary:
@@ -493,41 +502,94 @@ class CandidateIndex:
                 continue
             blobs.setdefault(len(data), []).append(data)
             chars.setdefault(len(data), []).append(ch)
-        self._blob = {n: b"".join(v) for n, v in blobs.items()}
+        self._cols = {n: [bytes(d[j] for d in v) for j in range(n)] for n, v in blobs.items()}
         self._data = blobs
         self._chars = chars
         # positions fit in 16 bits unless a length has more than 65,536 characters
         self._code = {n: "H" if len(v) <= 0x10000 else "I" for n, v in chars.items()}
+        # per length, per byte position: the byte values some character has
+        # there (a 256-bit set); most patterns the search asks about fit no
+        # character, and one of their slots shows it at once
+        self._present = {n: [_mask_of(d[j] for d in v) for j in range(n)] for n, v in blobs.items()}
         self.match = lru_cache(maxsize=8192)(self._match)  # type: ignore[method-assign]
 
     def _match(self, pattern: SlotPath) -> Matches | tuple[()]:
         """Vocabulary characters whose bytes fit ``pattern``, most frequent first."""
         n = len(pattern)
-        blob = self._blob.get(n)
-        if blob is None:
+        cols = self._cols.get(n)
+        if cols is None:
             return ()
-        rx = re.compile(b"(?=" + b"".join(map(_slot_regex, pattern)) + b")", re.DOTALL)
-        pos = array(self._code[n], [i // n for i in (m.start() for m in rx.finditer(blob))
-                                    if i % n == 0])
+        present = self._present[n]
+        code = self._code[n]
+        for j, slot in enumerate(pattern):
+            if not (_slot_mask(slot) & present[j]):
+                return Matches(self._chars[n], self._data[n], array(code))
+        # Each column translated to 1 where its byte fits the slot, 0 where
+        # not, read as one big integer: their AND has a 1 byte exactly at
+        # the characters whose every byte fits.
+        fit = -1
+        for col, slot in zip(cols, pattern):
+            if isinstance(slot, int) or len(slot) < 0x100:     # (a free byte fits all)
+                fit &= int.from_bytes(col.translate(_slot_table(slot)), "little")
+                if not fit:
+                    return Matches(self._chars[n], self._data[n], array(code))
+        count = len(cols[0])
+        limit = count if self.limit is None else min(self.limit, count)
+        if fit == -1:
+            return Matches(self._chars[n], self._data[n], array(code, range(limit)))
+        hits = fit.to_bytes(count, "little")
+        pos = array(code)
+        p = hits.find(1)
+        while p >= 0 and len(pos) < limit:
+            pos.append(p)
+            p = hits.find(1, p + 1)
         return Matches(self._chars[n], self._data[n], pos)
 
 
-def _slot_regex(slot: Slot) -> bytes:
+#: slot -> its 256-bit mask / its translation table; plain memos of the
+#: sets, started over at this size (int slots: 256 entries at most)
+_MASK_LIMIT = 4096
+_MASKS: dict[Slot, int] = {}
+_TABLES: dict[Slot, bytes] = {}
+
+
+def _mask_of(values: Iterable[int]) -> int:
+    """The 256-bit set of byte ``values``.
+
+    >>> _mask_of([0, 2]) == 0b101
+    True
+    """
+    m = 0
+    for b in values:
+        m |= 1 << b
+    return m
+
+
+def _slot_mask(slot: Slot) -> int:
+    """:func:`_mask_of` one slot."""
     if isinstance(slot, int):
-        return re.escape(bytes([slot]))
-    if len(slot) == 0x100:
-        return b"."
-    parts, run = [], None
-    for b in sorted(slot):
-        if run and b == run[1] + 1:
-            run[1] = b
-        else:
-            if run:
-                parts.append(run)
-            run = [b, b]
-    parts.append(run)
-    return b"[" + b"".join(re.escape(bytes([lo])) + (b"-" + re.escape(bytes([hi])) if hi > lo else b"")
-                           for lo, hi in parts) + b"]"
+        return 1 << slot
+    m = _MASKS.get(slot)
+    if m is None:
+        if len(_MASKS) >= _MASK_LIMIT:
+            _MASKS.clear()
+        m = _MASKS[slot] = _mask_of(slot)
+    return m
+
+
+def _slot_table(slot: Slot) -> bytes:
+    """A ``bytes.translate`` table: byte b -> 1 if it fits ``slot``, else 0.
+
+    >>> _slot_table(0x41)[0x40:0x43], _slot_table(frozenset({1, 2}))[:4]
+    (b'\\x00\\x01\\x00', b'\\x00\\x01\\x01\\x00')
+    """
+    t = _TABLES.get(slot)
+    if t is None:
+        if len(_TABLES) >= _MASK_LIMIT:
+            _TABLES.clear()
+        fits = {slot} if isinstance(slot, int) else slot
+        t = _TABLES[slot] = bytes(b in fits for b in range(0x100))
+    return t
 
 
 def candidates(encoding: str, pattern: SlotPath, vocabulary: Iterable[str] | None = None,

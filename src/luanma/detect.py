@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -303,6 +303,10 @@ STARVED_CANDIDATES = 8
 STARVED_BUDGET = 1.0
 #: Scores a search keeps memoised before it starts the memo over.
 MEMO_LIMIT = 20_000
+#: Items (candidate characters, priors and scores) a search keeps in its
+#: candidate lists and score rows (see search) before it starts them over:
+#: ~40 bytes an item, ~2.4 MB at most, as the 20,000 scores memoised before.
+ROW_LIMIT = 60_000
 #: guesses re-ranked with word evidence (the rest keep their context score)
 RESCORE_TOP = 24
 #: adjacent guesses ranked jointly (at most MAX_JOINT in a row, JOINT_TOP each)
@@ -971,7 +975,10 @@ def _index(encoding: str) -> CandidateIndex:
     # a lost byte is often ASCII (the swallowed space or newline after a cut
     # character), whatever the model saw in training
     extra = [chr(c) for lo, hi in _SYMBOL_BLOCKS for c in range(lo, hi)]
-    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab) + extra)
+    # (the search weighs at most MAX_CANDIDATES characters for one pattern,
+    # and _reconstructions as many: the index keeps no more)
+    return CandidateIndex(encoding, [chr(c) for c in range(0x80)] + list(vocab) + extra,
+                          limit=MAX_CANDIDATES)
 
 
 #: Symbol blocks a lost byte may belong to although the model never saw them
@@ -987,6 +994,30 @@ _INDEX_LOCK = threading.Lock()
 def _candidate_index(encoding: str) -> CandidateIndex:
     with _INDEX_LOCK:
         return _index(encoding)
+
+
+#: model -> its term bound; a plain memo (one or two models live in a
+#: process), started over past 8 (keyed by the model itself, which it keeps
+#: alive, so that no other object can come to share its key)
+_BOUNDS: dict[object, float] = {}
+
+
+def _term_bound(lm: object) -> float:
+    """The most one character's score can add under ``lm``: the base
+    model's :meth:`LanguageModel.term_bound`, and no bound (inf) under any
+    other model.
+
+    >>> _term_bound(get_model()) == get_model().term_bound(), _term_bound(get_model().adapt("中文"))
+    (True, inf)
+    """
+    if not isinstance(lm, LanguageModel):
+        return math.inf
+    v = _BOUNDS.get(lm)
+    if v is None:
+        if len(_BOUNDS) >= 8:
+            _BOUNDS.clear()
+        v = _BOUNDS[lm] = lm.term_bound()
+    return v
 
 
 # back-pointer: (mode, node or character index, emitted text, guess pattern,
@@ -1030,13 +1061,58 @@ RERANK_WORK_PER_CHAR = 1000
 RERANK_WORK_BASE = 20000
 
 
+#: Searches remembered (see search): (text, hypothesis, folds, penalty,
+#: model, with a Work or not) -> (spans, budget spent, re-rank budget
+#: spent).  A plain memo, started over at this many entries (each holds
+#: one window's text and its few spans).
+SEARCH_MEMO_LIMIT = 256
+_SEARCHED: dict[tuple, tuple[tuple[SpanRepair, ...], float, float]] = {}
+
+
 def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
            span_penalty: float = SEARCH_PENALTY, work: Work | None = None,
            folds: bool = True) -> list[SpanRepair]:
     """Best repair of ``text`` under one hypothesis; spans not yet verified.
     ``folds``: also read the text back through folds where it asks for it
-    (:func:`_fold_readings`)."""
+    (:func:`_fold_readings`).
+
+    A repair searches the same window under the same hypothesis again (a
+    second pass after a round of fixes, say); where neither budget can bind
+    the search is a pure function of its arguments and the remembered
+    spans are returned, its costs charged to ``work`` as if it had run:
+    the search's own budget was whole both times (``work.left`` at least a
+    full search's), and re-ranking never ran out the first time and cannot
+    the second (``work.rerank`` above what it spent).
+    """
     lm = lm or get_model()
+    full = WORK_PER_CHAR * max(len(text), 1) + WORK_BASE
+    # (the budgets are whole numbers as Work.for_text makes them: charging a
+    # remembered cost is then exact)
+    whole = work is None or (type(work.left) is int and type(work.rerank) is int
+                             and work.left >= full)
+    key = (text, hyp, folds, span_penalty, lm, work is None)
+    if whole:
+        hit = _SEARCHED.get(key)
+        if hit is not None and (work is None or work.rerank > hit[2]):
+            if work is not None:
+                work.left -= hit[1]
+                work.rerank -= hit[2]
+            return list(hit[0])
+    left0, rerank0 = (work.left, work.rerank) if work is not None else (0.0, 0.0)
+    spans = _search(text, hyp, lm, span_penalty, work, folds)
+    if whole and (work is None or work.rerank > 0):
+        # (re-ranking never ran out: the budget only falls, and it is above
+        # 0 at the end)
+        if len(_SEARCHED) >= SEARCH_MEMO_LIMIT:
+            _SEARCHED.clear()
+        _SEARCHED[key] = (tuple(spans), (left0 - work.left) if work is not None else 0.0,
+                          (rerank0 - work.rerank) if work is not None else 0.0)
+    return spans
+
+
+def _search(text: str, hyp: Hypothesis, lm: LanguageModel, span_penalty: float,
+            work: Work | None, folds: bool) -> list[SpanRepair]:
+    """:func:`search` run."""
     family = _family(hyp)
     g = _build_graph(text, family, _fold_readings(text, hyp, family) if folds else None)
     idx = _candidate_index(hyp.encoding)
@@ -1054,6 +1130,28 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                 memo.clear()
             v = memo[(prev, ch)] = raw_logp(prev, ch)
         return v
+
+    # (pattern, count) -> the candidates' characters and guess priors; and
+    # (state's character, pattern, count) -> the candidates' scores after it.
+    # Plain caches, both started over once they hold ROW_LIMIT items: a
+    # pattern recurs at every loss mark of the same shape.
+    cand_memo: dict[tuple, tuple[list[str], list[float] | None]] = {}
+    rows_memo: dict[tuple, list[float]] = {}
+    held = 0
+    follow = getattr(lm, "follow_scores", None)
+
+    def row(last: str, key: tuple, chars: list[str]) -> list[float]:
+        nonlocal held
+        rk = (last, key)
+        r = rows_memo.get(rk)
+        if r is None:
+            r = rows_memo[rk] = (follow(last, chars) if follow is not None
+                                 else [raw_logp(last, c) for c in chars])
+            held += len(r)
+        return r
+
+    bound = _term_bound(lm)
+    precede = getattr(lm, "precede_scores", None)
     # states[node] -> {last_char: (score, back)}; clean states live on junctions.
     # A back-pointer holds the back-pointer it extends (a linked path), so a
     # table is dropped as soon as its node is done and the paths nothing
@@ -1075,6 +1173,9 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     # Fold readings spend a budget of their own, as large, so that they
     # never starve the plain reading's guesses (they count in ``work``).
     fold_left = fold_start = max(start, 0)
+    slot_at, guess_at, owner_at = g.slot.__getitem__, g.guess.__getitem__, g.owner.__getitem__
+    anchored_at = g.anchored.__getitem__
+    has_reading = bool(g.reading)
     for node in range(len(g.slot)):
         # Past the budget (many unknown bytes), a guess weighs only the few
         # most frequent characters that fit: the search stays linear in the
@@ -1099,9 +1200,8 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
             if k < n:
                 ch = text[k]
                 if cl:
-                    best = max(cl.items(), key=lambda kv: kv[1][0] + logp(kv[0], ch))
-                    last, (sc, b) = best
-                    push(clean[k + 1], ch, sc + logp(last, ch), ("C", k, ch, False, b, False))  # type: ignore[arg-type]
+                    top, win = _best_before(cl, ch, logp, precede, bound)
+                    push(clean[k + 1], ch, top, ("C", k, ch, False, win, False))  # type: ignore[arg-type]
                 clean[k] = None          # (nothing reads a junction's table again)
         rep[node] = None
         if not states or not g.nxt[node]:
@@ -1109,22 +1209,24 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
         wide = node in g.wide
         if len(states) > (DROP_BEAM if wide else BEAM):
             # prune for expansion only: back-pointers may still name the rest
-            states = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:DROP_BEAM if wide else BEAM])
+            states = _best_states(states, DROP_BEAM if wide else BEAM)
         # (the wider beam inside a dropped character is for the known bytes
         # after it; a guess from there weighs the usual few states)
-        narrow = dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:BEAM]) \
-            if wide and len(states) > BEAM else states
+        narrow = _best_states(states, BEAM) if wide and len(states) > BEAM else states
         firsts = g.nxt[node] if is_j else (node,)
         for first in firsts:
             for length in char_lengths(enc, g.slot[first]):  # type: ignore[arg-type]
                 for path, after in _char_paths(g, first, length):
-                    pattern = tuple(g.slot[i] for i in path)
-                    guess = any(g.guess[i] for i in path)
-                    read = bool(g.reading) and any(i in g.reading for i in path)   # a fold reading
+                    # (map over the graph's lists: these run for every path
+                    # of every node, and a generator per test cost more than
+                    # the tests)
+                    pattern = tuple(map(slot_at, path))
+                    guess = any(map(guess_at, path))
+                    read = has_reading and not g.reading.isdisjoint(path)   # a fold reading
                     if guess and not (fold_left > 0 if read else cap):
                         continue
-                    if guess and all(g.guess[i] for i in path) and \
-                            not any(g.anchored[g.owner[i]] for i in path):
+                    if guess and all(map(guess_at, path)) and \
+                            not any(anchored_at(owner_at(i)) for i in path):
                         # every byte unknown and no known byte beside it
                         # (a run of marks): any character would be invention
                         continue
@@ -1149,14 +1251,97 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
                         fold_left -= len(cands) * len(fro)
                     else:
                         budget -= len(cands) * len(fro)
-                    for ch, _data in cands:
-                        cost = pen - (_guess_prior(ch, priors) if guess else 0.0)
-                        for last, (sc, b) in fro.items():
-                            push(target, ch, sc + logp(last, ch) - cost,
-                                 ("R", node, ch, pattern if guess else None, b, read))
+                    # Each candidate is pushed once, from the first state
+                    # that gives it the best score: what pushing it from
+                    # every state in turn leaves in ``target``.  Scores come
+                    # as whole rows per (state, candidate list), from the
+                    # memo when the same list follows the same character.
+                    key = (pattern, len(cands))
+                    info = cand_memo.get(key)
+                    if info is None:
+                        if held >= ROW_LIMIT:
+                            cand_memo.clear()
+                            rows_memo.clear()
+                            held = 0
+                        chars = [c for c, _ in cands]
+                        held += 2 * len(chars)
+                        info = cand_memo[key] = (
+                            chars, [_guess_prior(c, priors) for c in chars] if guess else None)
+                    chars, gps = info
+                    costs = [pen - p for p in gps] if gps is not None else [pen - 0.0] * len(chars)
+                    gpat = pattern if guess else None
+                    rows = [row(last, key, chars) for last in fro]
+                    sbs = list(fro.values())
+                    if len(sbs) == 1:
+                        sc, b = sbs[0]
+                        for ch, r, c in zip(chars, rows[0], costs):
+                            v = sc + r - c
+                            old = target.get(ch)
+                            if old is None or v > old[0]:
+                                target[ch] = (v, ("R", node, ch, gpat, b, read))
+                    else:
+                        cols = [[sc + r - c for r, c in zip(rw, costs)] for (sc, _b), rw in zip(sbs, rows)]
+                        for ch, vals in zip(chars, zip(*cols)):
+                            v = max(vals)
+                            old = target.get(ch)
+                            if old is None or v > old[0]:
+                                target[ch] = (v, ("R", node, ch, gpat, sbs[vals.index(v)][1], read))
     if work is not None:
         work.left -= start - budget + fold_start - fold_left
     return _trace(text, hyp, g, clean[n] or {}, lm, priors, work)
+
+
+def _best_before(cl: dict[str, tuple[float, _Back]], ch: str, logp: Callable[[str, str], float],
+                 precede: Callable[[Sequence[str], str], list[float]] | None,
+                 bound: float) -> tuple[float, _Back]:
+    """(score, back-pointer) of the state of ``cl`` that ``ch`` best follows:
+    the first of the best ``score + logp(last, ch)``, as ``max()`` picks it.
+
+    ``cl`` holds every candidate that reached a junction (hundreds after a
+    guess).  The state of the best score alone sets a floor for the best
+    total; a state whose score plus ``bound`` (the most one character's
+    score can add) is below that floor cannot win and is not scored.
+
+    >>> lp = lambda prev, c: {"a": -1.0, "b": -3.0}[prev]
+    >>> _best_before({"b": (0.0, "B"), "a": (-1.5, "A")}, "x", lp, None, 1.0)
+    (-2.5, 'A')
+    """
+    items = list(cl.items())
+    if len(items) == 1:
+        last, (sc, b) = items[0]
+        return sc + logp(last, ch), b
+    scores = [st[0] for _, st in items]
+    i = scores.index(max(scores))
+    floor = scores[i] + logp(items[i][0], ch)
+    keep = [j for j, sc in enumerate(scores) if not sc + bound < floor]
+    lasts = [items[j][0] for j in keep]
+    vals = precede(lasts, ch) if precede is not None else [logp(last, ch) for last in lasts]
+    top, win = -math.inf, -1
+    for j, v in zip(keep, vals):
+        v = scores[j] + v
+        if v > top or win < 0:
+            top, win = v, j
+    return top, items[win][1][1]
+
+
+def _best_states(states: dict[str, tuple[float, _Back]], k: int) -> dict[str, tuple[float, _Back]]:
+    """The ``k`` best states, best first, ties in ``states``' order: what
+    ``dict(sorted(states.items(), key=lambda kv: -kv[1][0])[:k])`` gives,
+    without a key call for each of the hundreds of states a guess leaves.
+
+    >>> _best_states({"a": (1.0, None), "b": (3.0, None), "c": (1.0, None), "d": (0.0, None)}, 2)
+    {'b': (3.0, None), 'a': (1.0, None)}
+    """
+    scores = [v[0] for v in states.values()]
+    if len(scores) <= k:
+        return dict(sorted(states.items(), key=lambda kv: -kv[1][0]))
+    cut = sorted(scores)[-k]
+    # every state at or above the k-th best score, in the dict's order: the
+    # ones above come first in the full sort, then the ties at the cut in
+    # this order (a stable sort), so the first k are the same
+    sel = [kv for kv in states.items() if kv[1][0] >= cut]
+    sel.sort(key=lambda kv: -kv[1][0])
+    return dict(sel[:k])
 
 
 def _trace(text, hyp, g, final, lm, priors, work: "Work | None" = None) -> list[SpanRepair]:

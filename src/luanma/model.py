@@ -79,6 +79,7 @@ import sys
 import threading
 import zlib
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate
 from typing import Dict, FrozenSet, Optional, Tuple
 
@@ -583,6 +584,95 @@ class LanguageModel:
             k1 = o1 << 21 | o
             o1 = o
         return total, k1, o1
+
+    def follow_scores(self, prev: str, chars: Sequence[str]) -> list[float]:
+        """``[score(c, prev) for c in chars]`` with the context's tables
+        looked up once: the repair search scores hundreds of candidates
+        after each of a few states.  The very floats :meth:`score` gives.
+
+        >>> lm = get_model()
+        >>> cs = "中国鐢a\\ue000\\n"
+        >>> lm.follow_scores("中", cs) == [lm.score(c, "中") for c in cs]
+        True
+        >>> lm.follow_scores("中国", cs) == [lm.score(c, "中国") for c in cs]
+        True
+        """
+        if not prev:
+            prev = _START
+        o1 = ord(prev[-1])
+        k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
+        t = self._tri.get(k1)
+        if t is None and k1 in self._tri_keys:
+            t = self._expand("tri", k1)
+        d = self._bi.get(o1)
+        if d is None:
+            d = self._expand("bi", o1) if o1 in self._bi_keys else _EMPTY
+        uni_get, floor = self._uni.get, self._floor
+        t_get, d_get, d_bow = (t.get if t is not None else None), d.get, d[_BOW]
+        t_bow = t[_BOW] if t is not None else 0.0
+        out: list[float] = []
+        append = out.append
+        # (the steps of _run for one character, in the same order: the same
+        # sums, down to _run's 0.0 + v)
+        for c in chars:
+            if t_get is not None:
+                v = t_get(c)
+                if v is not None:
+                    append(0.0 + v)
+                    continue
+            v = d_get(c)
+            if v is None:
+                u = uni_get(ord(c))
+                v = d_bow + (floor(ord(c)) if u is None else u)
+            if t_get is not None:
+                v += t_bow
+            append(0.0 + v)
+        return out
+
+    def precede_scores(self, prevs: Sequence[str], c: str) -> list[float]:
+        """``[score(c, p) for p in prevs]`` in one call: the repair search
+        weighs one next character after each of hundreds of states.  The
+        very floats :meth:`score` gives.
+
+        >>> lm = get_model()
+        >>> ps = ["中", "中国", "鐢", "a", "", "\\ue000"]
+        >>> lm.precede_scores(ps, "国") == [lm.score("国", p) for p in ps]
+        True
+        """
+        o = ord(c)
+        uni = self._uni.get(o)
+        if uni is None:
+            uni = self._floor(o)
+        expand = self._expand
+        bi_get, tri_get = self._bi.get, self._tri.get
+        bi_keys, tri_keys = self._bi_keys, self._tri_keys
+        out: list[float] = []
+        append = out.append
+        # (_run's steps for one character after each context, in the same
+        # order: the same sums, down to _run's 0.0 + v)
+        for prev in prevs:
+            if not prev:
+                prev = _START
+            o1 = ord(prev[-1])
+            k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
+            t = tri_get(k1)
+            if t is None and k1 in tri_keys:
+                t = expand("tri", k1)
+            if t is not None:
+                v = t.get(c)
+                if v is not None:
+                    append(0.0 + v)
+                    continue
+            d = bi_get(o1)
+            if d is None:
+                d = expand("bi", o1) if o1 in bi_keys else _EMPTY
+            v = d.get(c)
+            if v is None:
+                v = d[_BOW] + uni
+            if t is not None:
+                v += t[_BOW]
+            append(0.0 + v)
+        return out
 
     def term_bound(self) -> float:
         """An upper bound on what :meth:`score` adds for any one character,
