@@ -585,6 +585,22 @@ class LanguageModel:
             o1 = o
         return total, k1, o1
 
+    def _context_rows(self, prev: str) -> tuple[Optional[Dict[str, float]], Dict[str, float]]:
+        """The trigram row (None if the context has none) and the bigram row
+        that score the character after ``prev`` (the start of a line if
+        empty), unpacked on first use as in :meth:`_run`."""
+        if not prev:
+            prev = _START
+        o1 = ord(prev[-1])
+        k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
+        t = self._tri.get(k1)
+        if t is None and k1 in self._tri_keys:
+            t = self._expand("tri", k1)
+        d = self._bi.get(o1)
+        if d is None:
+            d = self._expand("bi", o1) if o1 in self._bi_keys else _EMPTY
+        return t, d
+
     def follow_scores(self, prev: str, chars: Sequence[str]) -> list[float]:
         """``[score(c, prev) for c in chars]`` with the context's tables
         looked up once: the repair search scores hundreds of candidates
@@ -597,16 +613,7 @@ class LanguageModel:
         >>> lm.follow_scores("中国", cs) == [lm.score(c, "中国") for c in cs]
         True
         """
-        if not prev:
-            prev = _START
-        o1 = ord(prev[-1])
-        k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
-        t = self._tri.get(k1)
-        if t is None and k1 in self._tri_keys:
-            t = self._expand("tri", k1)
-        d = self._bi.get(o1)
-        if d is None:
-            d = self._expand("bi", o1) if o1 in self._bi_keys else _EMPTY
+        t, d = self._context_rows(prev)
         uni_get, floor = self._uni.get, self._floor
         t_get, d_get, d_bow = (t.get if t is not None else None), d.get, d[_BOW]
         t_bow = t[_BOW] if t is not None else 0.0
@@ -643,29 +650,18 @@ class LanguageModel:
         uni = self._uni.get(o)
         if uni is None:
             uni = self._floor(o)
-        expand = self._expand
-        bi_get, tri_get = self._bi.get, self._tri.get
-        bi_keys, tri_keys = self._bi_keys, self._tri_keys
+        rows = self._context_rows
         out: list[float] = []
         append = out.append
         # (_run's steps for one character after each context, in the same
         # order: the same sums, down to _run's 0.0 + v)
         for prev in prevs:
-            if not prev:
-                prev = _START
-            o1 = ord(prev[-1])
-            k1 = (ord(prev[-2]) << 21 | o1) if len(prev) > 1 else o1
-            t = tri_get(k1)
-            if t is None and k1 in tri_keys:
-                t = expand("tri", k1)
+            t, d = rows(prev)
             if t is not None:
                 v = t.get(c)
                 if v is not None:
                     append(0.0 + v)
                     continue
-            d = bi_get(o1)
-            if d is None:
-                d = expand("bi", o1) if o1 in bi_keys else _EMPTY
             v = d.get(c)
             if v is None:
                 v = d[_BOW] + uni
