@@ -996,30 +996,6 @@ def _candidate_index(encoding: str) -> CandidateIndex:
         return _index(encoding)
 
 
-#: model -> its term bound; a plain memo (one or two models live in a
-#: process), started over past 8 (keyed by the model itself, which it keeps
-#: alive, so that no other object can come to share its key)
-_BOUNDS: dict[object, float] = {}
-
-
-def _term_bound(lm: object) -> float:
-    """The most one character's score can add under ``lm``: the base
-    model's :meth:`LanguageModel.term_bound`, and no bound (inf) under any
-    other model.
-
-    >>> _term_bound(get_model()) == get_model().term_bound(), _term_bound(get_model().adapt("中文"))
-    (True, inf)
-    """
-    if not isinstance(lm, LanguageModel):
-        return math.inf
-    v = _BOUNDS.get(lm)
-    if v is None:
-        if len(_BOUNDS) >= 8:
-            _BOUNDS.clear()
-        v = _BOUNDS[lm] = lm.term_bound()
-    return v
-
-
 # back-pointer: (mode, node or character index, emitted text, guess pattern,
 # the back-pointer it extends, whether the character took a fold reading)
 _Back = tuple
@@ -1150,7 +1126,9 @@ def _search(text: str, hyp: Hypothesis, lm: LanguageModel, span_penalty: float,
             held += len(r)
         return r
 
-    bound = _term_bound(lm)
+    # (the bound holds for the base model only; an adapted one mixes in
+    # the document's own counts, so nothing is skipped under it)
+    bound = lm.term_bound() if isinstance(lm, LanguageModel) else math.inf
     precede = getattr(lm, "precede_scores", None)
     # states[node] -> {last_char: (score, back)}; clean states live on junctions.
     # A back-pointer holds the back-pointer it extends (a linked path), so a

@@ -225,7 +225,7 @@ def _gain_bound(lm: LanguageModel, middle: str, right: str, marked: bool, base: 
     counts as the most any character can score (``base``: the garbled text's
     score).  Clean text after a question mark reads as nonsense shifted, so
     its bound falls far short and the ranking of candidates is skipped."""
-    top = max(0.0, _term_bound(lm))
+    top = max(0.0, lm.term_bound())
     # first, middle..., then (marked) the last one and what the '?' swallowed
     terms = 1 + len(middle) + (2 if marked else 0) + len(right)
     known = 0.0
@@ -237,11 +237,6 @@ def _gain_bound(lm: LanguageModel, middle: str, right: str, marked: bool, base: 
         known += lm.score(right, middle[-2:])
         n_known += len(right)
     return known + top * (terms - n_known) - base
-
-
-@lru_cache(maxsize=4)
-def _term_bound(lm: LanguageModel) -> float:
-    return lm.term_bound()
 
 
 def _best(text: str, mark: int, end: int, run: str, decoding: str, marked: bool,

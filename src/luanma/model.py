@@ -330,7 +330,7 @@ class LanguageModel:
     True
     """
 
-    __slots__ = ("_uni", "_canon", "_vocab", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows",
+    __slots__ = ("_uni", "_canon", "_vocab", "_tables", "_bi", "_tri", "_bi_keys", "_tri_keys", "_floor_memo", "_ascii_rows", "_bound",
                  "header", "order", "_ptab", "_lex_raw", "_lex", "simp_only",
                  "trad_only")
 
@@ -407,6 +407,7 @@ class LanguageModel:
         self.trad_only: FrozenSet[str] = frozenset(sec.get("trad_only", ""))  # type: ignore[arg-type]
         self.order = 3 if self._tri_keys else 2
         self._floor_memo: Dict[int, float] = {}
+        self._bound: Optional[float] = None     # see term_bound
         cls = [_ascii_class(chr(o)) for o in range(128)]
         self._ascii_rows = {
             k: [math.log10(_ASCII_CLASS_BIGRAM[k][c] / _ASCII_CLASS_SIZE[c]) for c in cls]
@@ -680,6 +681,8 @@ class LanguageModel:
         >>> all(lm.score(c, p) <= lm.term_bound() for c in "的a鐢\\ue000" for p in ("\\n", "中国", "x"))
         True
         """
+        if self._bound is not None:
+            return self._bound
         _, p_hi = self.header["quant"]["p"]
         _, a_hi = self.header["quant"]["alpha"]
         bow = max(0.0, a_hi)          # a context without a table backs off by 0
@@ -687,7 +690,10 @@ class LanguageModel:
         uni_hi = max(max(self._uni.values(), default=p_hi), max(CLASS_FLOOR.values()))
         # a trigram; or a bigram (stored, or ASCII's class row) after the
         # trigram context's backoff; or a unigram after both backoffs
-        return max(p_hi, max(p_hi, ascii_hi) + bow, uni_hi + 2 * bow)
+        # (computed once: a search asks it each time, and it reads every
+        # unigram; racing threads compute the same float)
+        self._bound = max(p_hi, max(p_hi, ascii_hi) + bow, uni_hi + 2 * bow)
+        return self._bound
 
     def window_scores(self, text: str) -> list[float]:
         """log10 P of each character of ``text`` given at most the two
