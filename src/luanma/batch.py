@@ -133,7 +133,11 @@ def prepare_to_fork() -> None:
     for a process luanma owns (the ``luanma`` command); :func:`repair_many`
     does not call it.
 
+    >>> import gc
     >>> prepare_to_fork()
+    >>> gc.get_freeze_count() > 0
+    True
+    >>> gc.unfreeze()      # (this process is the caller's: give its objects back)
     """
     import gc
 
