@@ -308,6 +308,32 @@ def _legacy(text: str, tables: "_Tables") -> bool:
     return tables.legacy_run.match(text) is not None or tables.legacy_run_after.search(text) is not None
 
 
+#: The short run of signature 5's second test reaches at most this far
+#: from where its match starts (an ASCII character, then 2-6 others).
+_RUN_REACH = 7
+
+
+def legacy_spots(text: str) -> tuple[tuple[int, int], ...]:
+    """Where signature 5 shows in ``text``: ``(start, end)`` of each pair
+    of counterpart characters close together and of each short run that
+    holds one, in order (may overlap; empty where it does not show).  The
+    search weighs GBK shown as Big5 and back only around these.
+
+    >>> legacy_spots("Blue=懦伎"), legacy_spots("这是正常的中文。")
+    (((4, 7),), ())
+    """
+    tables = _tables()
+    if tables.legacy_any.search(text) is None:
+        return ()
+    spots = [m.span() for rx in tables.legacy_close for m in rx.finditer(text)]
+    m = tables.legacy_run.match(text)
+    if m is not None:
+        spots.append((0, min(len(text), _RUN_REACH)))
+    spots.extend((m.start(), min(len(text), m.start() + _RUN_REACH))
+                 for m in tables.legacy_run_after.finditer(text))
+    return tuple(sorted(spots))
+
+
 @lru_cache(maxsize=None)
 def _quiet() -> re.Pattern[str] | None:
     """One class of every character that the tests of signatures 1, 3, 4
