@@ -154,7 +154,8 @@ def test_seed_page_inferred_spans_offered_as_guesses() -> None:
 
 
 def test_gain_bound_never_prunes_a_realignment_that_reaches_the_floor() -> None:
-    """``_best`` skips the picking where ``_gain_bound`` says the floor is
+    """``_best`` skips the picking where ``_gain_bound`` (or, once the first
+    character is picked, the bound before the last one is ranked) says the floor is
     out of reach: on cut lines (real runs) and on clean lines with a '?'
     (nonsense runs), every candidate it skips gains less than the floor,
     and every one it keeps is the same as without the bound."""

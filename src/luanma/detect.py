@@ -149,12 +149,18 @@ def _reading_cost(hyp: Hypothesis, spans: Sequence["SpanRepair"]) -> float:
 
 def _readings(hyp: Hypothesis, text: str) -> tuple[Hypothesis, ...]:
     """``hyp`` once per kind of mark its decoders might have left in ``text``."""
-    kinds = [k for k in _MARK_KINDS
-             if any(_mark_kind(v) == k and get_variant(v).replacement in text
-                    for v in FAMILIES[hyp.family].verify)]
+    kinds = [k for k, marks in _kind_marks(hyp.family) if any(m in text for m in marks)]
     if len(kinds) < 2:
         return (hyp,)
     return tuple(Hypothesis(hyp.encoding, hyp.family, k) for k in kinds)
+
+
+@lru_cache(maxsize=None)
+def _kind_marks(family: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per kind of loss mark, the marks ``family``'s decoders of that kind write."""
+    return tuple((k, tuple(sorted({get_variant(v).replacement for v in FAMILIES[family].verify
+                                   if _mark_kind(v) == k})))
+                 for k in _MARK_KINDS)
 
 
 #: The search space, most common first (order breaks ties).

@@ -274,6 +274,12 @@ def _best(text: str, mark: int, end: int, run: str, decoding: str, marked: bool,
                       if c.encode(codec)[1] >= 0x80)
         if not lasts:
             return None
+        # (the ranking below is the costly part: first bound the gain again,
+        # now that the first character is picked -- the last one, what the
+        # '?' swallowed and the text after them each add at most term_bound)
+        top = max(0.0, lm.term_bound())
+        if lm.score(chars, left) + top * (2 + len(right)) - base < floor:
+            return None
         # the '?' also swallowed the ASCII byte after the last one -- or,
         # at the end of the text, perhaps nothing: rank the two together
         # (the swallowed one sits between the last and the text after it),
