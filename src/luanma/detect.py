@@ -62,6 +62,11 @@ class Family:
     #: "markers": the garbled text is the original but for loss markers
     seeds: str = "bytes"
 
+    def __hash__(self) -> int:
+        # (a family keys every per-character memo: the generated hash, over
+        # all the tuples of names, cost more than the lookups it served)
+        return hash(self.name)
+
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("gbk", ("gbk:whatwg", "gbk:win"),
@@ -943,8 +948,8 @@ def _stream(text: str, family: Family) -> tuple[bytes, list[int]]:
             buf.append(ord(ch))
             owner.append(i)
             continue
-        opts = _reencode_options(ch, family)
-        first = next((o for o in (opts or ()) if all(isinstance(x, int) for x in o)), None)
+        known = _known_options(ch, family)
+        first = known[0] if known else None
         if first is None:
             # markers and unmappable characters: keep them as wildcards that
             # cannot complete a seed by themselves
