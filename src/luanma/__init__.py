@@ -23,6 +23,7 @@ from .layers import Corruption, Layer, LayerLoss, Plan, corrupt
 from .bytes_io import BytesRepair, repair_bytes
 from .batch import repair_many
 from .repair import Diagnosis, RepairPlan, SpanFix, diagnose, repair, repair_and_explain
+from .related import repair_related
 from .residue import Residue, find_residue
 from .variants import Loss, decode, get_variant, reencode
 
@@ -32,6 +33,7 @@ __all__ = [
     "BytesRepair",
     "repair_bytes",
     "repair_many",
+    "repair_related",
     "Diagnosis",
     "RepairPlan",
     "SpanFix",

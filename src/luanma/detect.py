@@ -43,7 +43,7 @@ from .model import LanguageModel, char_class, get_model
 from .variants import NO_QMARK_BYTE, decode, get_variant
 
 __all__ = ["Family", "Hypothesis", "HYPOTHESES", "Reconstruction", "SpanRepair", "Work",
-           "find_spans", "gated", "search"]
+           "could_show", "find_spans", "gated", "hypothesis_of", "search"]
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,43 @@ HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
     ("gbk", "utf-8"), ("big5", "utf-8"), ("shift_jis", "utf-8"), ("euc_kr", "utf-8"),
     ("euc_jp", "utf-8"), ("utf-8", "cp1252-qmark-roundtrip"),
 ))
+
+def hypothesis_of(chain: str) -> Hypothesis:
+    """The searched hypothesis a one-layer chain names: its true encoding,
+    and the family of its wrong decoder (any of that family's variants
+    names it).  ValueError for a chain luanma does not search.
+
+    >>> hypothesis_of("gbk -> big5"), hypothesis_of("utf-8 -> gbk:win").family
+    (Hypothesis(encoding='gbk', family='big5', marks=''), 'gbk')
+    """
+    from .errors import PlanSyntaxError
+
+    try:
+        layers = Plan.parse(chain).layers
+    except (PlanSyntaxError, LookupError, ValueError) as e:
+        raise ValueError(f"not a chain luanma can read: {chain!r} ({e})") from None
+    if len(layers) != 1 or not isinstance(layers[0], Layer):
+        raise ValueError(f"name one layer, as 'gbk -> big5', not {chain!r}")
+    layer = layers[0]
+    for name, family in FAMILIES.items():
+        if layer.decoding == name or layer.decoding in family.verify or layer.decoding in family.reencode:
+            hyp = Hypothesis(layer.encoding.partition(":")[0], name)
+            if hyp in HYPOTHESES:
+                return hyp
+    raise ValueError(f"luanma searches no chain like {chain!r}; it searches: "
+                     + ", ".join(f"{h.encoding} -> {h.family}" for h in HYPOTHESES))
+
+
+def could_show(text: str, hyp: Hypothesis) -> bool:
+    """Could ``hyp``'s wrong decoder have written every character of
+    ``text``?  (A record with hangul was not read through GBK or Big5.)
+
+    >>> could_show("Iron=沺", hypothesis_of("gbk -> big5")), could_show("제61조 ①", hypothesis_of("gbk -> big5"))
+    (True, False)
+    """
+    family = _family(Hypothesis(hyp.encoding, hyp.family))
+    return all(ord(ch) < 0x80 or _reencode_options(ch, family) for ch in text)
+
 
 #: log10 cost of opening a repaired span: how much more probable the repair
 #: must be than the text as it stands.  Chosen on the development sets.
@@ -1662,7 +1699,8 @@ def _needs(hyp: Hypothesis) -> frozenset[str]:
 
 def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
                lm: LanguageModel | None = None, depth: int = 0,
-               work: Work | None = None, kinds: frozenset[str] | None = None) -> list[SpanRepair]:
+               work: Work | None = None, kinds: frozenset[str] | None = None,
+               proven: Sequence[Hypothesis] = ()) -> list[SpanRepair]:
     """Verified repaired spans of ``text`` under the best hypotheses.
 
     ``hypotheses=None`` searches those of :data:`HYPOTHESES` whose signature
@@ -1672,6 +1710,12 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
     decoder only the true encoding that explains the most is kept, and of
     overlapping spans the set with the largest total gain wins.  Returned
     spans do not overlap and are sorted by position.
+
+    ``proven``: hypotheses known, from outside this text, to have garbled
+    it (other records of the same source: :func:`luanma.repair.diagnose`'s
+    ``assume``).  Each is searched whatever the text shows, and its pieces
+    need only the proof they would need once it was proven inside the text
+    (:func:`_convincing` with ``proven``), as any single character's worth.
 
     >>> [(s.garbled, s.repaired, str(s.layer)) for s in find_spans("Sego 鍥炬爣")]
     [('鍥炬爣', '图标', 'utf-8 -> gbk')]
@@ -1686,6 +1730,8 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
             near = legacy_spots(text)
     else:
         pool = hypotheses
+    if proven:
+        pool = tuple(pool) + tuple(h for h in proven if h not in pool)
     suspect: list[bool] = []
     exact = _exact_spans(text, pool, lm, suspect)
     if exact and not any(suspect):
@@ -1693,10 +1739,11 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
     by_hyp: dict[Hypothesis, list[SpanRepair]] = {}
     composed = 0
     for hyp in (r for h in pool for r in _readings(h, text)):
-        if _prior(hyp) and not _promising(text, hyp, lm, near):
+        assumed = bool(proven) and Hypothesis(hyp.encoding, hyp.family) in proven
+        if _prior(hyp) and not assumed and not _promising(text, hyp, lm, near):
             continue
         marked = _family(hyp).seeds == "markers"
-        window = _seed_window(text, hyp)
+        window = _seed_window(text, hyp, single=assumed)
         if window is None:
             continue
         a, b = window
@@ -1725,7 +1772,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
                 deeper = _compose(checked, hypotheses, lm, depth, work)
                 if deeper is not None:
                     found.append(deeper)
-        if found:
+        if found or assumed:
             # One wrong decoder garbles its whole stream: once it is proven
             # in this text, its short pieces between ASCII need no more proof
             # than being better than what stands there, and a non-ASCII
@@ -2175,8 +2222,10 @@ def _marks(family: Family) -> frozenset:
                      if "|" not in v and not get_variant(v).lossless)
 
 
-def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
+def _seed_window(text: str, hyp: Hypothesis, single: bool = False) -> tuple[int, int] | None:
     """The part of ``text`` worth searching under ``hyp``, or None.
+    (``single``: for a legacy true encoding, one reencodable character is
+    seed enough -- where the hypothesis is known from elsewhere.)
 
     A *seed* is a place where the bytes behind the garbled characters form a
     multi-byte character of the true encoding that no single garbled
@@ -2200,8 +2249,8 @@ def _seed_window(text: str, hyp: Hypothesis) -> tuple[int, int] | None:
         for i, ch in enumerate(text):
             if ord(ch) >= 0x80 and _reencode_options(ch, family):
                 run += 1
-                if run >= 2:
-                    lo = i - 1 if lo < 0 else lo
+                if run >= 2 or single:
+                    lo = i - run + 1 if lo < 0 else lo
                     hi = i + 1
             else:
                 run = 0

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from .detect import Reconstruction, SpanRepair, Work, find_spans
+from .detect import Hypothesis, Reconstruction, SpanRepair, Work, find_spans, hypothesis_of
 from .dropped import Dropped, find_dropped
 from .errors import PlanSyntaxError
 from .fastpath import FTFY, LEGACY, SHIFTED, UTF8, signatures
@@ -273,7 +273,8 @@ def _check_text(text: object) -> str:
 
 
 def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE, *,
-             strip_pinyin: bool = False, script: str = "keep") -> Diagnosis:
+             strip_pinyin: bool = False, script: str = "keep",
+             assume: Sequence[str] = ()) -> Diagnosis:
     """Find mojibake spans, their repairs and damage (see
     :func:`_diagnose_mojibake`), then script-conversion residue: pinyin
     annotations such as ``網(wǎng)`` (``residue``, luanma.residue), which
@@ -282,6 +283,15 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE, *,
     the text with OpenCC ("simplified", "traditional", an OpenCC
     configuration name, or "keep").
 
+    ``assume``: chains known, from other records of the same source, to
+    have garbled it (``["gbk -> big5"]``: a column whose GBK bytes were read
+    as Big5).  Each is searched whatever the text shows, and a piece of it
+    needs no more proof than reading better than what stands there -- as
+    inside one text once the chain is proven there.  For a value too short
+    to prove anything on its own (``Iron=沺``); never for guessing which
+    chain a source went through (:func:`luanma.batch.repair_many` with
+    ``share_evidence`` finds them).
+
     >>> d = diagnose("網(wǎng)易首頁(yè)")
     >>> d.repaired, [r.reading for r in d.residue]
     ('網(wǎng)易首頁(yè)', ['wǎng', 'yè'])
@@ -289,7 +299,8 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE, *,
     '网易首页'
     """
     config = script_config(script)          # a bad name fails before any work
-    d = _diagnose_mojibake(text, min_confidence)
+    assumed = assumed_hypotheses(assume)
+    d = _diagnose_mojibake(text, min_confidence, assumed)
     out, found = clean(d.repaired, strip_pinyin=strip_pinyin, script=script)
     if not found and config is None:
         return d
@@ -300,7 +311,28 @@ def diagnose(text: str, min_confidence: float = MIN_CONFIDENCE, *,
                    notes=d.notes + ((note,) if note else ()))
 
 
-def _diagnose_mojibake(text: str, min_confidence: float = MIN_CONFIDENCE) -> Diagnosis:
+def assumed_hypotheses(assume: Sequence[str]) -> tuple[Hypothesis, ...]:
+    """The hypotheses ``assume`` names (see :func:`diagnose`), checked.
+
+    >>> assumed_hypotheses(["gbk -> big5"])
+    (Hypothesis(encoding='gbk', family='big5', marks=''),)
+    >>> assumed_hypotheses("gbk -> big5")
+    Traceback (most recent call last):
+      ...
+    TypeError: assume takes a list of chains, as ['gbk -> big5'], not a str
+    """
+    if isinstance(assume, str):
+        raise TypeError(f"assume takes a list of chains, as [{assume!r}], not a str")
+    out: list[Hypothesis] = []
+    for chain in assume:
+        hyp = hypothesis_of(chain)
+        if hyp not in out:
+            out.append(hyp)
+    return tuple(out)
+
+
+def _diagnose_mojibake(text: str, min_confidence: float = MIN_CONFIDENCE,
+                       assumed: tuple[Hypothesis, ...] = ()) -> Diagnosis:
     """Find mojibake spans, their chains and repairs, and damage that cannot
     be undone.  A span is applied only if the odds that it is mojibake reach
     ``min_confidence``; the rest are reported in ``withheld`` and ``notes``.
@@ -315,8 +347,8 @@ def _diagnose_mojibake(text: str, min_confidence: float = MIN_CONFIDENCE) -> Dia
     """
     _check_text(text)
     if len(text) > LONG_TEXT and "\n" in text:
-        return _by_lines(text, min_confidence)
-    first = _diagnose_once(text, min_confidence)
+        return _by_lines(text, min_confidence, assumed)
+    first = _diagnose_once(text, min_confidence, assumed=assumed)
     if not first.changed:
         return first
     # A repair's output may show mojibake the first pass could not reach
@@ -327,7 +359,7 @@ def _diagnose_mojibake(text: str, min_confidence: float = MIN_CONFIDENCE) -> Dia
     withheld, notes = list(first.withheld), list(first.notes)
     current = first.repaired
     for _ in range(MAX_PASSES - 1):
-        d = _diagnose_once(current, min_confidence)
+        d = _diagnose_once(current, min_confidence, assumed=assumed)
         if not d.changed:
             return Diagnosis(text, current, RepairPlan(tuple(rounds)), tuple(withheld),
                              d.damage, tuple(notes))
@@ -346,7 +378,7 @@ MAX_PASSES = 3
 LONG_TEXT = 4096
 
 
-def _by_lines(text: str, min_confidence: float) -> Diagnosis:
+def _by_lines(text: str, min_confidence: float, assumed: tuple[Hypothesis, ...] = ()) -> Diagnosis:
     """:func:`diagnose` of a long text: each line on its own, the answers
     put together (positions in the whole text; notes say which line).
 
@@ -370,8 +402,8 @@ def _by_lines(text: str, min_confidence: float) -> Diagnosis:
         starts.append(pos)
         pos += len(line) + 1
     # (a line without a signature comes back as it is: no answer to build)
-    parts = {i: _diagnose_mojibake(line, min_confidence) for i, line in enumerate(lines)
-             if _kinds(line)}
+    parts = {i: _diagnose_mojibake(line, min_confidence, assumed) for i, line in enumerate(lines)
+             if _kinds(line) or (assumed and not line.isascii())}
     planned = [i for i in sorted(parts) if parts[i].plan]
     # each planned line as it stands before each of its rounds
     states = {i: [lines[i]] + [RepairPlan(parts[i].plan.rounds[:r + 1]).apply(lines[i])
@@ -401,12 +433,12 @@ def _by_lines(text: str, min_confidence: float) -> Diagnosis:
 
 
 def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
-                   dropped: bool = True) -> Diagnosis:
+                   dropped: bool = True, assumed: tuple[Hypothesis, ...] = ()) -> Diagnosis:
     """One pass of :func:`diagnose` (cut streams put back in step, runs
     that lost a byte mended, then its rounds of search, ftfy's path,
     damage)."""
     kinds = _kinds(text)
-    if not kinds:
+    if not kinds and not (assumed and not text.isascii()):
         # no sign of mojibake (see luanma.fastpath): no model, no search
         return Diagnosis(text, text, RepairPlan())
     shift_notes: list[str] = []
@@ -415,22 +447,24 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
         # any chain, and the search would "repair" it under the wrong one
         fixes, shift_notes = _shift_round(text)
         if fixes:
-            return _then(text, fixes, shift_notes, min_confidence, dropped=dropped)
+            return _then(text, fixes, shift_notes, min_confidence, dropped=dropped, assumed=assumed)
     if dropped and UTF8 in kinds:
         # likewise a run that lost a byte: the search would mend the part
         # before the gap and leave the rest
         fixes, drop_notes = _drop_round(text)
         if fixes:
-            mended = _then(text, fixes, shift_notes + drop_notes, min_confidence, dropped=False)
+            mended = _then(text, fixes, shift_notes + drop_notes, min_confidence, dropped=False,
+                           assumed=assumed)
             # a byte a fold took, or a whole character fold:invisible took,
             # also looks like a dropped byte: the search reads those through
             # the fold and gets both sides back.  The reading the language
             # model prefers wins (only text the drop round touched pays).
-            searched = _diagnose_once(text, min_confidence, shifted=False, dropped=False)
+            searched = _diagnose_once(text, min_confidence, shifted=False, dropped=False,
+                                      assumed=assumed)
             if searched.plan.rounds and _known_score(searched.repaired) > _known_score(mended.repaired):
                 return replace(searched, notes=tuple(shift_notes) + searched.notes)
             return mended
-    rounds, withheld, notes = _search(text, min_confidence, kinds=kinds)
+    rounds, withheld, notes = _search(text, min_confidence, kinds=kinds, assumed=assumed)
     # ftfy's encoding repair goes first on a second path; the path whose
     # result the language model prefers wins (ftfy knows Latin mojibake, the
     # CJK search knows CJK; each may misread the other's).  (ftfy changes
@@ -461,10 +495,11 @@ def _diagnose_once(text: str, min_confidence: float, shifted: bool = True,
 
 
 def _then(text: str, fixes: tuple[SpanFix, ...], notes: list[str], min_confidence: float,
-          dropped: bool) -> Diagnosis:
+          dropped: bool, assumed: tuple[Hypothesis, ...] = ()) -> Diagnosis:
     """The diagnosis of ``text`` with ``fixes`` (a round before the search)
     applied first, and the rest of the pass run on what they give."""
-    rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False, dropped=dropped)
+    rest = _diagnose_once(_apply_fixes(text, fixes), min_confidence, shifted=False, dropped=dropped,
+                          assumed=assumed)
     return Diagnosis(text, rest.repaired, RepairPlan((fixes,) + rest.plan.rounds),
                      rest.withheld, rest.damage, tuple(notes) + rest.notes)
 
@@ -554,12 +589,13 @@ def _score(text: str) -> float:
 
 
 def _search(text: str, min_confidence: float, guesses: bool = True,
-            kinds: frozenset[str] | None = None
+            kinds: frozenset[str] | None = None, assumed: tuple[Hypothesis, ...] = ()
             ) -> tuple[list[tuple[SpanFix, ...]], list[SpanRepair], list[str]]:
     """Rounds of CJK chain search; each round works on the last one's output.
 
     ``guesses=False`` keeps only spans that rebuild nothing from lost bytes;
-    ``kinds``: the signatures of ``text``, if known.
+    ``kinds``: the signatures of ``text``, if known; ``assumed``: hypotheses
+    known from elsewhere (``find_spans``' ``proven``).
     """
     current = text
     rounds: list[tuple[SpanFix, ...]] = []
@@ -570,10 +606,10 @@ def _search(text: str, min_confidence: float, guesses: bool = True,
     work = Work.for_text(text)
     for _ in range(MAX_ROUNDS):
         shows = kinds if current is text and kinds is not None else _kinds(current)
-        if not shows:
+        if not shows and not assumed:
             break       # no chain's signature: find_spans tries no hypothesis
         keep = []
-        for s in find_spans(current, work=work, kinds=shows):
+        for s in find_spans(current, work=work, kinds=shows, proven=assumed):
             if not guesses and s.reconstructed:
                 continue
             if regions is not None and not any(s.start < b and s.end > a for a, b in regions):
@@ -671,16 +707,18 @@ def repair_and_explain(text: str) -> tuple[str, RepairPlan]:
     return d.repaired, d.plan
 
 
-def repair(text: str, *, strip_pinyin: bool = False, script: str = "keep") -> str:
+def repair(text: str, *, strip_pinyin: bool = False, script: str = "keep",
+           assume: Sequence[str] = ()) -> str:
     """Repair CJK mojibake in ``text``; correct text comes back as the same object.
-    ``strip_pinyin`` and ``script``: opt-in cleaning (see :func:`diagnose`).
+    ``strip_pinyin`` and ``script``: opt-in cleaning; ``assume``: chains
+    known from other records of the same source (see :func:`diagnose`).
 
     >>> repair("鐢辨湀瑕佸ソ")
     '由月要好'
     >>> repair("網(wǎng)易首頁(yè)", strip_pinyin=True)
     '網易首頁'
     """
-    if (type(text) is str and not strip_pinyin and script == "keep"
+    if (type(text) is str and not strip_pinyin and script == "keep" and not assume
             and not (len(text) > LONG_TEXT and "\n" in text)):
         # (a long text is checked line by line in diagnose: no whole-text pass)
         kinds = _kinds(text)
@@ -689,7 +727,7 @@ def repair(text: str, *, strip_pinyin: bool = False, script: str = "keep") -> st
         direct = _first_pass_only(text, kinds)
         if direct is not None:
             return direct
-    return diagnose(text, strip_pinyin=strip_pinyin, script=script).repaired
+    return diagnose(text, strip_pinyin=strip_pinyin, script=script, assume=assume).repaired
 
 
 #: Signatures under which a pass has no round but the search (no cut stream
