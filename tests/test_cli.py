@@ -674,3 +674,14 @@ def test_core_imports_no_optional_library() -> None:
             "print(sorted({'pandas', 'pyarrow', 'polars', 'tqdm'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_assume_applies_a_known_chain_to_values_too_short_to_prove_it(tmp_path: Path) -> None:
+    # (GBK bytes shown as Big5: 铁 -> 沺, 颜色 -> 晇伎; made with luanma.corrupt)
+    f = write(tmp_path / "values.csv", "key,value\nIron,沺\nColor,晇伎\nplain,ok\n")
+    plain = run("--csv", "--column", "value", str(f))
+    assert plain.returncode == 0 and plain.stdout == "key,value\nIron,沺\nColor,颜色\nplain,ok\n"
+    known = run("--csv", "--column", "value", "--assume", "gbk -> big5", str(f))
+    assert known.returncode == 0 and known.stdout == "key,value\nIron,铁\nColor,颜色\nplain,ok\n"
+    bad = run("--assume", "utf-8 -> koi8_r", str(f))
+    assert bad.returncode == 2 and "searches no chain like 'utf-8 -> koi8_r'" in bad.stderr

@@ -37,6 +37,7 @@ from typing import IO
 from . import __version__
 from .batch import prepare_to_fork, resolve_jobs, stop_pool, worker_pool
 from .records import Mode, records
+from .repair import assumed_hypotheses
 from .residue import script_config
 from .sinks import AtomicFile, Progress, UnifiedDiff
 
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     clean.add_argument("--script", default="keep", metavar="TO",
                        help="convert the script with OpenCC after repairing: keep (default), "
                             "simplified, traditional, or an OpenCC configuration (s2tw, tw2sp...)")
+    what.add_argument("--assume", action="append", default=[], metavar="CHAIN",
+                      help="a chain known to have garbled this input (e.g. 'gbk -> big5'; "
+                           "repeatable): searched in every record, whose pieces then need no "
+                           "more proof than reading better -- for short values that cannot "
+                           "prove it alone")
     run = p.add_argument_group("how")
     run.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="repair in N processes, this one and N-1 workers (0 = one per CPU; default 1)")
@@ -128,13 +134,14 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Mode]:
             p.error(f"unknown encoding {args.encoding!r}")
     try:
         script_config(args.script)
+        assumed_hypotheses(args.assume)
     except ValueError as exc:
         p.error(str(exc))
     kind = "jsonl" if args.jsonl else "csv" if args.csv else "text"
     fields = tuple(dict.fromkeys(tuple(f.split(".")) for f in args.field))
     mode = Mode(kind, fields, tuple(dict.fromkeys(args.column)), delimiter,
                 want_spans=args.check or args.explain, strip_pinyin=args.strip_pinyin,
-                script=args.script)
+                script=args.script, assume=tuple(dict.fromkeys(args.assume)))
     return args, mode
 
 

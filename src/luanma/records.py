@@ -67,6 +67,7 @@ class Mode:
     column_index: tuple[tuple[str, int], ...] = ()   # csv: (name, position), per file
     strip_pinyin: bool = False                  # --strip-pinyin (luanma.residue)
     script: str = "keep"                        # --script
+    assume: tuple[str, ...] = ()                # --assume
 
 
 # --------------------------------------------------------------------------
@@ -351,7 +352,7 @@ def _split_eol(text: str) -> tuple[str, str]:
 
 def _fix_string(value: str, mode: Mode, label: str) -> tuple[str, tuple[str, ...]]:
     """repair() one string; with want_spans, also the spans as printable lines."""
-    d = diagnose(value, strip_pinyin=mode.strip_pinyin, script=mode.script)
+    d = diagnose(value, strip_pinyin=mode.strip_pinyin, script=mode.script, assume=mode.assume)
     spans = tuple(label + str(f) for f in d.spans) if mode.want_spans else ()
     return d.repaired, spans
 
