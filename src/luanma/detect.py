@@ -181,6 +181,7 @@ HYPOTHESES: tuple[Hypothesis, ...] = tuple(Hypothesis(e, f) for e, f in (
     ("euc_jp", "utf-8"), ("utf-8", "cp1252-qmark-roundtrip"),
 ))
 
+
 def hypothesis_of(chain: str) -> Hypothesis:
     """The searched hypothesis a one-layer chain names: its true encoding,
     and the family of its wrong decoder (any of that family's variants
