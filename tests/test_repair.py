@@ -255,3 +255,15 @@ def test_first_pass_route_gives_what_diagnose_gives() -> None:
     for text in shown:
         short = _first_pass_only(text, _kinds(text))
         assert short is None or short == diagnose(text).repaired, text
+
+
+def test_a_proven_chain_reaches_lone_characters_beyond_the_window() -> None:
+    """Once GBK shown as Big5 is proven in a text, a lone garbled character
+    further away than the search window's margin (在 -> 婓) is a piece of
+    the same stream, as one inside the margin is; a clean text with the
+    same lone character is left alone."""
+    for t in ["在 abc def ghi jkl mno 我们都很喜欢这本书",
+              "我们都很喜欢这本书 see /usr/share/doc/foo for more details 在"]:
+        g = corrupt(t, "gbk -> big5").text
+        assert repair(g) == t, g
+    assert repair("婓 abc def ghi jkl mno") == "婓 abc def ghi jkl mno"

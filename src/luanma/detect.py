@@ -1773,6 +1773,15 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
                 deeper = _compose(checked, hypotheses, lm, depth, work)
                 if deeper is not None:
                     found.append(deeper)
+        if found and not assumed and hyp.encoding != "utf-8":
+            # Proven here: its lone characters beyond the window's margins
+            # (the window holds every run of two) are pieces too.
+            whole = _seed_window(text, hyp, single=True)
+            if whole is not None:
+                for wa, wb in ((whole[0], a), (b, whole[1])):
+                    weak.extend(c for pa, pb in (window_pieces(text, wa, wb) if wb > wa else ())
+                                for c in _searched(text, pa, pb, hyp, lm, work, folds=depth == 0)
+                                if not _splits_word(text, c) and _evidence(lm, text, c, hyp) > 0)
         if found or assumed:
             # One wrong decoder garbles its whole stream: once it is proven
             # in this text, its short pieces between ASCII need no more proof
