@@ -135,3 +135,11 @@ def test_realworld_lines_with_their_file_no_worse_and_not_fewer() -> None:
                 assert sum(a == b for a, b in zip(o, r["original"])) >= \
                     sum(a == b for a, b in zip(r["garbled"], r["original"])) or len(o) != len(r["original"])
     assert together >= alone
+
+
+def test_assume_reaches_every_line_of_a_long_text() -> None:
+    text = "x" * 4100 + "\nIron=沺\nplain"          # longer than LONG_TEXT: line by line
+    d = luanma.diagnose(text, assume=["gbk -> big5"])
+    assert d.repaired == "x" * 4100 + "\nIron=铁\nplain"
+    assert [(s.start, s.layer) for s in d.spans] == [(4106, "gbk -> big5")]
+    assert repair(text) is text
