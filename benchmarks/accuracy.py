@@ -311,15 +311,24 @@ def clean_rows(corpus: dict[str, list[str]], n: int) -> list[Row]:
             for lang, texts in corpus.items()]
 
 
-def realworld_rows() -> list[Row]:
+def realworld_pairs() -> list[dict]:
+    """The records of ../shared/realworld/repo-pairs.jsonl (garbled,
+    original, lossy, source, ...); [] with a note where ../shared is absent."""
     path = SHARED / "realworld" / "repo-pairs.jsonl"
     if not path.exists():
         print(f"(no {path}: realworld rows skipped)", file=sys.stderr)
         return []
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def realworld_rows() -> list[Row]:
+    pairs = realworld_pairs()
+    if not pairs:
+        return []
     rows = {"lossless": Row("realworld lossless"), "lossy": Row("realworld lossy")}
     fix_text = _ftfy()
-    for line in path.open(encoding="utf-8"):
-        r = json.loads(line)
+    for r in pairs:
         row = rows["lossy" if r["lossy"] else "lossless"]
         t0 = time.perf_counter()
         out = luanma.repair(r["garbled"])

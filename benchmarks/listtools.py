@@ -21,7 +21,6 @@ chains (luanma.corrupt).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT.parent / "src"))
 sys.path.insert(0, str(ROOT))
 
 import luanma  # noqa: E402
-from accuracy import SHARED, load_corpus  # noqa: E402
+from accuracy import load_corpus, realworld_pairs  # noqa: E402
 
 #: The encodings such tools list (their pages name GBK, GB2312, GB18030,
 #: UTF-8, Big5, ISO-8859-1 / Windows-1252, Shift_JIS, EUC-JP, EUC-KR).
@@ -82,15 +81,12 @@ class Row:
 
 
 def realworld_rows() -> list[Row]:
-    path = SHARED / "realworld" / "repo-pairs.jsonl"
-    if not path.exists():
-        print(f"(no {path}: realworld rows skipped)", file=sys.stderr)
+    pairs = realworld_pairs()
+    if not pairs:
         return []
     rows = {"lossless": Row("realworld lossless"), "lossy": Row("realworld lossy")}
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            r = json.loads(line)
-            rows["lossy" if r["lossy"] else "lossless"].add(r["original"], r["garbled"])
+    for r in pairs:
+        rows["lossy" if r["lossy"] else "lossless"].add(r["original"], r["garbled"])
     return list(rows.values())
 
 

@@ -40,19 +40,16 @@ sys.path.insert(0, str(ROOT.parent / "src"))
 sys.path.insert(0, str(ROOT))
 
 import luanma  # noqa: E402
-from accuracy import SHARED, char_accuracy, load_corpus  # noqa: E402
+from accuracy import SHARED, char_accuracy, load_corpus, realworld_pairs  # noqa: E402
 from luanma.related import MIN_RECORDS, MIN_SHARE, repair_related  # noqa: E402
 
 KEYS = ("Name", "Title", "Label", "Value", "Item", "Tip", "Menu", "Text")
 
 
 def realworld(rows: list[list[str]]) -> None:
-    path = SHARED / "realworld" / "repo-pairs.jsonl"
-    if not path.exists():
-        print(f"(no {path}: the realworld table is skipped)", file=sys.stderr)
+    pairs = realworld_pairs()
+    if not pairs:
         return
-    with path.open(encoding="utf-8") as fh:
-        pairs = [json.loads(line) for line in fh]
     by_file: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in pairs:
         by_file[(r["source"]["repo"], r["source"]["path"])].append(r)
