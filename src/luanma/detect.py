@@ -1151,6 +1151,9 @@ def search(text: str, hyp: Hypothesis, lm: LanguageModel | None = None,
     the search's own budget was whole both times (``work.left`` at least a
     full search's), and re-ranking never ran out the first time and cannot
     the second (``work.rerank`` above what it spent).
+
+    >>> [(s.garbled, s.repaired) for s in search("Sego 鍥炬爣", Hypothesis("utf-8", "gbk"))]
+    [('鍥炬爣', '图标')]
     """
     lm = lm or get_model()
     full = WORK_PER_CHAR * max(len(text), 1) + WORK_BASE
