@@ -107,7 +107,13 @@ def test_bad_arguments_fail_clearly() -> None:
     with pytest.raises(TypeError, match="list of records"):
         repair_related("Iron=沺")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="needs strings"):
-        repair_related(["a", None])  # type: ignore[list-item]
+        repair_related(["a", b"bytes"])
+    # a column's missing values pass through, and count for nothing
+    nan = float("nan")
+    records = [g for _, g in _source(6, seed=7)] + [None, nan]
+    out = repair_related(records)
+    assert out[-2] is None and out[-1] is nan
+    assert adopted_chains(records) == adopted_chains(records[:-2])
     with pytest.raises(ValueError, match="min_share"):
         repair_related(["a"], min_share=0)
     with pytest.raises(ValueError, match="min_records"):

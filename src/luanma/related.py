@@ -31,7 +31,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
+from .batch import is_missing
 from .detect import could_show, hypothesis_of
 from .repair import Diagnosis, diagnose, repair
 
@@ -56,7 +58,7 @@ def _chains_of(plan_steps: Sequence[str]) -> set[str]:
     return out
 
 
-def adopted_chains(texts: Sequence[str], *, min_records: int = MIN_RECORDS,
+def adopted_chains(texts: Sequence[Any], *, min_records: int = MIN_RECORDS,
                    min_share: float = MIN_SHARE) -> tuple[str, ...]:
     """The chains that records of ``texts`` prove on their own often
     enough (see the module doc), most records first.
@@ -67,7 +69,8 @@ def adopted_chains(texts: Sequence[str], *, min_records: int = MIN_RECORDS,
     ()
     """
     _check(texts, min_records, min_share)
-    return _adopted([diagnose(t) for t in texts], texts, min_records, min_share)
+    strings = [t for t in texts if isinstance(t, str)]
+    return _adopted([diagnose(t) for t in strings], strings, min_records, min_share)
 
 
 def _adopted(diagnoses: Sequence[Diagnosis], texts: Sequence[str], min_records: int,
@@ -80,37 +83,44 @@ def _adopted(diagnoses: Sequence[Diagnosis], texts: Sequence[str], min_records: 
                  if n >= min_records and n >= min_share * nonascii)
 
 
-def _check(texts: Sequence[str], min_records: int, min_share: float) -> None:
+def _check(texts: Sequence[Any], min_records: int, min_share: float) -> None:
     if isinstance(texts, str):
         raise TypeError("repair_related() takes a list of records, not one str")
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise TypeError(f"repair_related() needs strings, not {type(t).__name__} (record {i})")
+        if not isinstance(t, str) and not is_missing(t):
+            raise TypeError(f"repair_related() needs strings (or None/NaN), not {type(t).__name__} "
+                            f"(record {i})")
     if not isinstance(min_records, int) or min_records < 1:
         raise ValueError(f"min_records must be a positive integer, not {min_records!r}")
     if not 0.0 < min_share <= 1.0:
         raise ValueError(f"min_share must be in (0, 1], not {min_share!r}")
 
 
-def repair_related(texts: Sequence[str], *, min_records: int = MIN_RECORDS,
-                   min_share: float = MIN_SHARE) -> list[str]:
+def repair_related(texts: Sequence[Any], *, min_records: int = MIN_RECORDS,
+                   min_share: float = MIN_SHARE) -> list[Any]:
     """Repair records of one source (see the module doc): each on its own
     first, then the ones left as they were under the chains the others
     prove.  Every record is read twice at most; the whole list is held.
+    None, NaN and pandas' NA pass through (a column's missing values), as
+    in :func:`luanma.repair_many`.
 
-    >>> repair_related(["這是正常的中文。", "Iron=沺"])     # nothing proves a chain
-    ['這是正常的中文。', 'Iron=沺']
+    >>> repair_related(["這是正常的中文。", "Iron=沺", None])     # nothing proves a chain
+    ['這是正常的中文。', 'Iron=沺', None]
     """
     if not isinstance(texts, (list, tuple, str)):
         texts = list(texts)
     _check(texts, min_records, min_share)
-    first = [diagnose(t) for t in texts]
-    chains = _adopted(first, texts, min_records, min_share)
-    out = [d.repaired for d in first]
+    where = [i for i, t in enumerate(texts) if isinstance(t, str)]
+    strings = [texts[i] for i in where]
+    first = [diagnose(t) for t in strings]
+    chains = _adopted(first, strings, min_records, min_share)
+    out = list(texts)
+    for i, d in zip(where, first):
+        out[i] = d.repaired
     if not chains:
         return out
     hyps = [(chain, hypothesis_of(chain)) for chain in chains]
-    for i, (t, d) in enumerate(zip(texts, first)):
+    for i, t, d in zip(where, strings, first):
         if d.changed or t.isascii():
             continue
         # (a record holding a character the chain's decoder never writes
