@@ -149,3 +149,10 @@ def test_assume_reaches_every_line_of_a_long_text() -> None:
     assert d.repaired == "x" * 4100 + "\nIron=铁\nplain"
     assert [(s.start, s.layer) for s in d.spans] == [(4106, "gbk -> big5")]
     assert repair(text) is text
+
+
+def test_assume_names_what_is_wrong_with_a_step_that_is_not_a_layer() -> None:
+    with pytest.raises(ValueError, match="'cut:gb18030:win' is a cut step, not an encode/decode layer"):
+        repair("x", assume=["cut:gb18030:win"])
+    with pytest.raises(ValueError, match="is a fold step"):
+        repair("x", assume=["fold:width"])

@@ -196,8 +196,11 @@ def hypothesis_of(chain: str) -> Hypothesis:
         layers = Plan.parse(chain).layers
     except (PlanSyntaxError, LookupError, ValueError) as e:
         raise ValueError(f"not a chain luanma can read: {chain!r} ({e})") from None
-    if len(layers) != 1 or not isinstance(layers[0], Layer):
+    if len(layers) != 1:
         raise ValueError(f"name one layer, as 'gbk -> big5', not {chain!r}")
+    if not isinstance(layers[0], Layer):
+        raise ValueError(f"{chain!r} is a {type(layers[0]).__name__.lower()} step, not an encode/decode "
+                         f"layer: name one layer, as 'gbk -> big5'")
     layer = layers[0]
     for name, family in FAMILIES.items():
         if layer.decoding == name or layer.decoding in family.verify or layer.decoding in family.reencode:
