@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import random
 import re
@@ -113,7 +114,10 @@ def test_bad_arguments_fail_clearly() -> None:
     records = [g for _, g in _source(6, seed=7)] + [None, nan]
     out = repair_related(records)
     assert out[-2] is None and out[-1] is nan
-    assert adopted_chains(records) == adopted_chains(records[:-2])
+    assert adopted_chains(records) == adopted_chains(records[:-2]) == ("gbk -> big5",)
+    # any iterable, read once
+    assert adopted_chains(iter(records)) == ("gbk -> big5",)
+    assert repair_related(iter(records))[:-2] == out[:-2]
     with pytest.raises(ValueError, match="min_share"):
         repair_related(["a"], min_share=0)
     with pytest.raises(ValueError, match="min_records"):
@@ -130,17 +134,19 @@ def test_realworld_lines_with_their_file_no_worse_and_not_fewer() -> None:
     for r in pairs:
         if not r["lossy"]:
             by_file[(r["source"]["repo"], r["source"]["path"])].append(r)
+    def closeness(a: str, b: str) -> int:
+        return sum(m.size for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+
     alone = together = 0
     for group in by_file.values():
         out = repair_related([r["garbled"] for r in group])
         for r, o in zip(group, out):
             alone += repair(r["garbled"]) == r["original"]
             together += o == r["original"]
-            if o != r["original"]:
-                # never further from the original than it came in
-                assert sum(a == b for a, b in zip(o, r["original"])) >= \
-                    sum(a == b for a, b in zip(r["garbled"], r["original"])) or len(o) != len(r["original"])
-    assert together >= alone
+            # never further from the original than it came in
+            assert closeness(o, r["original"]) >= closeness(r["garbled"], r["original"]), (r["garbled"], o)
+    # (measured: 188 alone, 199 with their file, of 215)
+    assert together > alone
 
 
 def test_assume_reaches_every_line_of_a_long_text() -> None:

@@ -29,7 +29,7 @@ import math
 import re
 import unicodedata
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -190,11 +190,9 @@ def hypothesis_of(chain: str) -> Hypothesis:
     >>> hypothesis_of("gbk -> big5"), hypothesis_of("utf-8 -> gbk:win").family
     (Hypothesis(encoding='gbk', family='big5', marks=''), 'gbk')
     """
-    from .errors import PlanSyntaxError
-
     try:
         layers = Plan.parse(chain).layers
-    except (PlanSyntaxError, LookupError, ValueError) as e:
+    except (LookupError, ValueError) as e:     # (PlanSyntaxError is a ValueError)
         raise ValueError(f"not a chain luanma can read: {chain!r} ({e})") from None
     if len(layers) != 1:
         raise ValueError(f"name one layer, as 'gbk -> big5', not {chain!r}")
@@ -218,7 +216,7 @@ def could_show(text: str, hyp: Hypothesis) -> bool:
     >>> could_show("Iron=沺", hypothesis_of("gbk -> big5")), could_show("제61조 ①", hypothesis_of("gbk -> big5"))
     (True, False)
     """
-    family = _family(Hypothesis(hyp.encoding, hyp.family))
+    family = _family(hyp)
     return all(ord(ch) < 0x80 or _reencode_options(ch, family) for ch in text)
 
 
@@ -1756,7 +1754,7 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         a, b = window
         found: list[SpanRepair] = []
         weak: list[SpanRepair] = []
-        for checked in (c for pa, pb in window_pieces(text, a, b)
+        for checked in (c for pa, pb in _pieces(text, hyp, a, b, found, assumed)
                         # (a fold is the last step of a chain: none under an
                         # outer layer a deeper search peels off)
                         for c in _searched(text, pa, pb, hyp, lm, work, folds=depth == 0)):
@@ -1779,15 +1777,6 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
                 deeper = _compose(checked, hypotheses, lm, depth, work)
                 if deeper is not None:
                     found.append(deeper)
-        if found and not assumed and hyp.encoding != "utf-8":
-            # Proven here: its lone characters beyond the window's margins
-            # (the window holds every run of two) are pieces too.
-            whole = _seed_window(text, hyp, single=True)
-            if whole is not None:
-                for wa, wb in ((whole[0], a), (b, whole[1])):
-                    weak.extend(c for pa, pb in (window_pieces(text, wa, wb) if wb > wa else ())
-                                for c in _searched(text, pa, pb, hyp, lm, work, folds=depth == 0)
-                                if not _splits_word(text, c) and _evidence(lm, text, c, hyp) > 0)
         if found or assumed:
             # One wrong decoder garbles its whole stream: once it is proven
             # in this text, its short pieces between ASCII need no more proof
@@ -1809,6 +1798,22 @@ def find_spans(text: str, hypotheses: Sequence[Hypothesis] | None = None,
         # the exact reading stands unless a fold reading explains more
         return exact
     return found
+
+
+def _pieces(text: str, hyp: Hypothesis, a: int, b: int, found: list[SpanRepair],
+            assumed: bool) -> Iterator[tuple[int, int]]:
+    """The pieces of the seed window ``text[a:b]`` to search under ``hyp``;
+    then, once ``found`` holds a span (read when those are done), the
+    pieces beyond the window's margins, where only lone characters stand
+    (the window holds every run of two): a legacy chain proven in the text
+    reaches them too.  (An assumed chain's window holds them already.)"""
+    yield from window_pieces(text, a, b)
+    if found and not assumed and hyp.encoding != "utf-8":
+        whole = _seed_window(text, hyp, single=True)
+        if whole is not None:
+            for wa, wb in ((whole[0], a), (b, whole[1])):
+                if wb > wa:
+                    yield from window_pieces(text, wa, wb)
 
 
 def _searched(text: str, pa: int, pb: int, hyp: Hypothesis, lm: LanguageModel,

@@ -30,11 +30,11 @@ better" as that chain's repair (benchmarks/related.py measures both).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .batch import is_missing
-from .detect import could_show, hypothesis_of
+from .detect import Hypothesis, could_show, hypothesis_of
 from .repair import Diagnosis, diagnose, repair
 
 __all__ = ["MIN_RECORDS", "MIN_SHARE", "adopted_chains", "repair_related"]
@@ -45,20 +45,23 @@ MIN_RECORDS = 3
 MIN_SHARE = 0.5
 
 
-def _chains_of(plan_steps: Sequence[str]) -> set[str]:
-    """The searched one-layer chains (as ``hypothesis_of`` names them,
-    "gbk -> big5") among a diagnosis's applied fixes."""
+def _chains_of(layers: Sequence[str]) -> set[Hypothesis]:
+    """The searched one-layer chains among a diagnosis's applied fixes."""
     out = set()
-    for step in plan_steps:
+    for layer in layers:
         try:
-            hyp = hypothesis_of(step)
+            out.add(hypothesis_of(layer))
         except ValueError:
             continue            # ftfy's path, a cut, a fold, two layers
-        out.add(f"{hyp.encoding} -> {hyp.family}")
     return out
 
 
-def adopted_chains(texts: Sequence[Any], *, min_records: int = MIN_RECORDS,
+def _name(hyp: Hypothesis) -> str:
+    """How a chain is written for :func:`hypothesis_of` ("gbk -> big5")."""
+    return f"{hyp.encoding} -> {hyp.family}"
+
+
+def adopted_chains(texts: Iterable[Any], *, min_records: int = MIN_RECORDS,
                    min_share: float = MIN_SHARE) -> tuple[str, ...]:
     """The chains that records of ``texts`` prove on their own often
     enough (see the module doc), most records first.
@@ -68,35 +71,34 @@ def adopted_chains(texts: Sequence[Any], *, min_records: int = MIN_RECORDS,
     >>> adopted_chains(["這是正常的中文。", "Sego 鍥炬爣"])
     ()
     """
-    _check(texts, min_records, min_share)
-    strings = [t for t in texts if isinstance(t, str)]
-    return _adopted([diagnose(t) for t in strings], strings, min_records, min_share)
+    return tuple(map(_name, _first_pass(texts, min_records, min_share)[2]))
 
 
-def _adopted(diagnoses: Sequence[Diagnosis], texts: Sequence[str], min_records: int,
-             min_share: float) -> tuple[str, ...]:
-    counts: Counter[str] = Counter()
-    for d in diagnoses:
-        counts.update(_chains_of([f.layer for f in d.spans]))
-    nonascii = sum(1 for t in texts if not t.isascii())
-    return tuple(chain for chain, n in counts.most_common()
-                 if n >= min_records and n >= min_share * nonascii)
-
-
-def _check(texts: Sequence[Any], min_records: int, min_share: float) -> None:
+def _first_pass(texts: Iterable[Any], min_records: int, min_share: float
+                ) -> tuple[list[Any], list[tuple[int, Diagnosis]], tuple[Hypothesis, ...]]:
+    """The records as a list; each string's index and diagnosis on its
+    own; and the chains adopted from them, most records first."""
     if isinstance(texts, str):
         raise TypeError("repair_related() takes a list of records, not one str")
-    for i, t in enumerate(texts):
-        if not isinstance(t, str) and not is_missing(t):
-            raise TypeError(f"repair_related() needs strings (or None/NaN), not {type(t).__name__} "
-                            f"(record {i})")
     if not isinstance(min_records, int) or min_records < 1:
         raise ValueError(f"min_records must be a positive integer, not {min_records!r}")
     if not 0.0 < min_share <= 1.0:
         raise ValueError(f"min_share must be in (0, 1], not {min_share!r}")
+    records = list(texts)
+    for i, t in enumerate(records):
+        if not isinstance(t, str) and not is_missing(t):
+            raise TypeError(f"repair_related() needs strings (or None/NaN), not {type(t).__name__} "
+                            f"(record {i})")
+    first = [(i, diagnose(t)) for i, t in enumerate(records) if isinstance(t, str)]
+    counts: Counter[Hypothesis] = Counter()
+    for _, d in first:
+        counts.update(_chains_of([f.layer for f in d.spans]))
+    nonascii = sum(1 for i, _ in first if not records[i].isascii())
+    chains = tuple(h for h, n in counts.most_common() if n >= min_records and n >= min_share * nonascii)
+    return records, first, chains
 
 
-def repair_related(texts: Sequence[Any], *, min_records: int = MIN_RECORDS,
+def repair_related(texts: Iterable[Any], *, min_records: int = MIN_RECORDS,
                    min_share: float = MIN_SHARE) -> list[Any]:
     """Repair records of one source (see the module doc): each on its own
     first, then the ones left as they were under the chains the others
@@ -107,25 +109,17 @@ def repair_related(texts: Sequence[Any], *, min_records: int = MIN_RECORDS,
     >>> repair_related(["這是正常的中文。", "Iron=沺", None])     # nothing proves a chain
     ['這是正常的中文。', 'Iron=沺', None]
     """
-    if not isinstance(texts, (list, tuple, str)):
-        texts = list(texts)
-    _check(texts, min_records, min_share)
-    where = [i for i, t in enumerate(texts) if isinstance(t, str)]
-    strings = [texts[i] for i in where]
-    first = [diagnose(t) for t in strings]
-    chains = _adopted(first, strings, min_records, min_share)
-    out = list(texts)
-    for i, d in zip(where, first):
+    records, first, chains = _first_pass(texts, min_records, min_share)
+    out = list(records)
+    for i, d in first:
         out[i] = d.repaired
-    if not chains:
-        return out
-    hyps = [(chain, hypothesis_of(chain)) for chain in chains]
-    for i, t, d in zip(where, strings, first):
+    for i, d in first:
+        t = records[i]
         if d.changed or t.isascii():
             continue
         # (a record holding a character the chain's decoder never writes
         # -- hangul in a Big5 stream -- was not read through it)
-        mine = [chain for chain, hyp in hyps if could_show(t, hyp)]
+        mine = [_name(h) for h in chains if could_show(t, h)]
         if mine:
             out[i] = repair(t, assume=mine)
     return out
