@@ -202,6 +202,13 @@ def stop_pool(pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         proc.terminate()
+    # Before 3.12 the pool's manager thread closes its wake-up pipe while
+    # the interpreter's exit hook may be writing to it ("OSError: Bad file
+    # descriptor ... ignored" on the way out, once in a while after a
+    # SIGTERM): let it finish first; with its workers gone it does at once.
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _quiet_cancelled_future_bug() -> None:
